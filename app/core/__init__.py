@@ -1,0 +1,1 @@
+"""Explanation assembly: framework-free and engine-free (it receives evaluations)."""

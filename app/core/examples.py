@@ -1,0 +1,25 @@
+"""Runs every rule's own examples against an evaluator: a rule must fire for each `fires`
+example and must not fire for each `not_fires` example."""
+
+from app.core.evaluation import Evaluate
+from app.rulebook import Rule, Rulebook, RulebookError, example_case
+
+
+def example_failures(book: Rulebook, rule: Rule, evaluate: Evaluate) -> list[str]:
+    failures = []
+    for kind, examples, expected in (
+        ("fires", rule.spec.examples.fires, True),
+        ("not_fires", rule.spec.examples.not_fires, False),
+    ):
+        for i, example in enumerate(examples):
+            fired = rule.id in evaluate(example_case(book, example).known_facts()).fired
+            if fired != expected:
+                verb = "did not fire" if expected else "fired"
+                failures.append(f"{rule.file}: rule {rule.id}: example {kind}[{i}] {example} {verb}")
+    return failures
+
+
+def check_examples(book: Rulebook, evaluate: Evaluate) -> None:
+    failures = [f for rule in book.rules for f in example_failures(book, rule, evaluate)]
+    if failures:
+        raise RulebookError("rule examples fail:\n  " + "\n  ".join(failures))

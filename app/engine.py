@@ -1,0 +1,137 @@
+"""The only module that imports durable-rules. It compiles the rulebook into one ruleset and
+evaluates one case per session.
+
+Design around the engine's known faults (see ../shared/notes/durable-rules.md):
+- the stock Host starts timer threads that race with request threads and segfault, so the
+  host here never starts them (`_run` is a no-op) and every evaluation runs synchronously;
+- `delete_state` on a session where nothing fired can crash, so the adapter adds its own
+  catch-all rule that fires for every case;
+- sessions that are not deleted leak and the 1,025th live one fails, so every evaluation
+  deletes its session in `finally`;
+- the C engine is not re-entrant across threads, so one lock serialises evaluations (it never
+  releases the GIL anyway, so the lock costs no throughput; scale with worker processes);
+- exceptions in actions come back as data, so results are checked and re-raised.
+"""
+
+import copy
+import itertools
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from durable import engine as durable_engine
+
+from app.core.evaluation import Evaluation
+from app.rulebook import ResolvedCondition, Rule, Rulebook
+
+_SESSION_RULE = "__adapter.session"
+_ruleset_names = itertools.count(1)
+
+
+class EngineError(RuntimeError):
+    """The rules engine failed while evaluating a case."""
+
+
+@dataclass
+class _Session:
+    fired: set[str] = field(default_factory=set)
+    derived: set[str] = field(default_factory=set)
+
+
+def _field_test(cond: ResolvedCondition) -> dict[str, Any]:
+    name, value = cond.field or "", cond.value
+    if cond.op == "eq":
+        return {name: value}
+    if cond.op == "ne":
+        return {"$neq": {name: value}}
+    if cond.op in ("lt", "lte", "gt", "gte"):
+        return {f"${cond.op}": {name: value}}
+    if cond.op == "in":
+        return {"$or": [{name: v} for v in value]} if len(value) > 1 else {name: value[0]}
+    if cond.op == "contains":
+        return {"$iany": {name: {"$i": value}}}
+    if cond.op == "unknown":
+        # `$nex` alone also matches the engine's own state object; it is always ANDed with kind=case.
+        return {"$nex": {name: 1}}
+    raise ValueError(f"unsupported op {cond.op!r}")
+
+
+def _case_pattern(tests: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"$and": [{"kind": "case"}, *tests]} if tests else {"kind": "case"}
+
+
+def compile_rule(rule: Rule) -> dict[str, Any]:
+    """One rule as durable-rules data: the case pattern joined with one pattern per derived fact."""
+    tests = [_field_test(c) for c in rule.conditions if c.fact is None]
+    patterns: list[dict[str, Any]] = [{"case": _case_pattern(tests)}]
+    for i, cond in enumerate(c for c in rule.conditions if c.fact is not None):
+        patterns.append({f"fact{i}": {"$and": [{"kind": "derived"}, {"name": cond.fact}]}})
+    return {"all": patterns, "run": rule.id}
+
+
+class _QuietHost(durable_engine.Host):
+    """A host without the background timer threads; actions resolve to this adapter's callbacks."""
+
+    def __init__(self, actions: dict[str, Callable[[Any], None]]) -> None:
+        self._actions_by_name = actions
+        super().__init__()
+
+    def _run(self) -> None:  # no timers: they race with request threads and crash the process
+        return None
+
+    def get_action(self, action_name: str) -> Callable[[Any], None]:
+        return self._actions_by_name[action_name]
+
+
+class RulesEngine:
+    """The rulebook compiled once into a durable-rules ruleset; `evaluate` is thread-safe."""
+
+    def __init__(self, rulebook: Rulebook) -> None:
+        self._sessions: dict[str, _Session] = {}
+        self._lock = threading.Lock()
+        self.ruleset_name = f"livermets_{rulebook.meta.version.replace('.', '_')}_{next(_ruleset_names)}"
+        definition = {rule.id: compile_rule(rule) for rule in rulebook.rules}
+        definition[_SESSION_RULE] = {"all": [{"case": {"kind": "case"}}], "run": _SESSION_RULE}
+        actions = {rule.id: self._action(rule.id, rule.spec.derives) for rule in rulebook.rules}
+        actions[_SESSION_RULE] = lambda c: None
+        self._host = _QuietHost(actions)
+        # set_rulesets mutates what it is given; keep the rulebook's data intact.
+        self._host.set_rulesets({self.ruleset_name: copy.deepcopy(definition)})
+        self.definition = definition
+
+    def _action(self, rule_id: str, derives: str | None) -> Callable[[Any], None]:
+        def run(c: Any) -> None:
+            session = self._sessions[c.s.sid]
+            session.fired.add(rule_id)
+            # Several rules may derive the same fact; asserting it twice would raise
+            # MessageObservedException, so each fact is asserted once per session.
+            if derives is not None and derives not in session.derived:
+                session.derived.add(derives)
+                c.assert_fact({"kind": "derived", "name": derives, "sid": c.s.sid})
+
+        return run
+
+    def evaluate(self, facts: dict[str, Any]) -> Evaluation:
+        """Assert one validated case as a fact; forward chaining completes before this returns."""
+        sid = uuid.uuid4().hex
+        session = _Session()
+        with self._lock:
+            self._sessions[sid] = session
+            try:
+                result = self._host.assert_fact(self.ruleset_name, {**facts, "kind": "case", "sid": sid})
+                if isinstance(result, dict) and "exception" in result:
+                    raise EngineError(f"rule action failed: {result['exception']}")
+            except EngineError:
+                raise
+            except Exception as exc:  # the C extension raises bare Exceptions with error codes
+                raise EngineError(f"rules engine failed: {exc}") from exc
+            finally:
+                self._host.delete_state(self.ruleset_name, sid)
+                del self._sessions[sid]
+        session.fired.discard(_SESSION_RULE)
+        return Evaluation(frozenset(session.fired), frozenset(session.derived))
+
+    def live_sessions(self) -> int:
+        return len(self._sessions)

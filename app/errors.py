@@ -1,0 +1,95 @@
+"""Clear 4xx answers for bad input: every message names the field and what is allowed."""
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from schemas.case import Case
+
+
+def _problem(err: dict[str, Any]) -> dict[str, Any]:
+    loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+    field = ".".join(loc) or "body"
+    kind = err.get("type", "")
+    message = err.get("msg", "invalid value")
+    if kind == "json_invalid":
+        field = "body"
+        message = f"the body is not valid JSON ({err.get('ctx', {}).get('error', 'parse error')})"
+    elif kind == "missing" and field == "body":
+        message = "a JSON object describing the case is required"
+    elif kind == "missing":
+        message = f"field {field!r} is required"
+    elif kind == "extra_forbidden":
+        message = f"unknown field {field!r}; allowed fields: {', '.join(Case.model_fields)}"
+    elif kind in {"model_attributes_type", "dict_type"}:
+        message = "the body must be a JSON object describing the case (Content-Type: application/json)"
+    problem: dict[str, Any] = {"field": field, "message": message, "type": kind}
+    shown = err.get("input")
+    if isinstance(shown, (bool, int, float)) or (isinstance(shown, str) and len(shown) <= 200):
+        problem["input"] = shown
+    return problem
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    detail = [_problem(e) for e in exc.errors()]
+    return JSONResponse(status_code=422, content={"error": "invalid_request", "detail": detail})
+
+
+class BodySizeLimit:
+    """Refuses request bodies over the limit with 413, before the app reads them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse(
+            status_code=413,
+            content={
+                "error": "payload_too_large",
+                "detail": [{"field": "body", "message": f"request bodies are limited to {self.max_bytes} bytes"}],
+            },
+        )
+        await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}

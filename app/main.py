@@ -1,0 +1,47 @@
+"""The FastAPI application. `create_app(settings)` builds it; the rulebook is loaded and
+compiled in the lifespan, never at import, so a bad rulebook stops start-up with its message."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+
+from app.errors import BodySizeLimit, validation_error
+from app.routes import catalogue, explain, health
+from app.settings import Settings
+from app.startup import build_service
+
+DESCRIPTION = """
+Educational decision aid for liver metastases (secondary liver cancer): for a case description,
+which treatment categories five public source documents describe as **commonly discussed**, why,
+and why the others are **not typically discussed**, each statement with a verbatim citation.
+
+It is not medical advice and decides nothing: every case belongs in a multidisciplinary team
+(MDT) meeting.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.service = build_service(settings)
+        yield
+
+    app = FastAPI(
+        title="livermets-explainer",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for module in (explain, catalogue, health):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""Thin HTTP handlers: validate, call the core, shape the response."""

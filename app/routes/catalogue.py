@@ -1,0 +1,55 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from app.core.explain import citations
+from app.core.service import ExplainerService
+from app.routes.deps import service
+from schemas.explanation import CategoryOut, ConditionOut, ParameterOut, RulebookOut, RuleOut, SourceOut
+
+router = APIRouter(prefix="/v1", tags=["catalogue"])
+Svc = Annotated[ExplainerService, Depends(service)]
+
+
+@router.get("/sources", response_model=list[SourceOut], summary="The five source documents")
+def sources(svc: Svc) -> list[SourceOut]:
+    return [SourceOut(**s.model_dump()) for s in svc.book.sources.values()]
+
+
+@router.get("/categories", response_model=list[CategoryOut], summary="The treatment categories")
+def categories(svc: Svc) -> list[CategoryOut]:
+    return [
+        CategoryOut(id=c.id, label=c.label, description=c.description.strip(), citations=citations(c.cites))
+        for c in svc.book.categories
+    ]
+
+
+@router.get("/rules", response_model=RulebookOut, summary="The whole rulebook, for transparency and teaching")
+def rules(svc: Svc) -> RulebookOut:
+    book = svc.book
+    return RulebookOut(
+        version=book.meta.version,
+        date=book.meta.date,
+        parameters=[
+            ParameterOut(id=p.id, value=p.value, meaning=p.meaning.strip(), citations=citations(p.cites))
+            for p in book.parameters.values()
+        ],
+        rules=[
+            RuleOut(
+                id=r.id,
+                file=r.file,
+                version=r.spec.version,
+                date=r.spec.date,
+                effect=r.spec.effect,
+                category=r.spec.category,
+                derives=r.spec.derives,
+                when=[
+                    ConditionOut(field=c.field, op=c.op, value=c.value, param=c.param, fact=c.fact, text=c.text())
+                    for c in r.conditions
+                ],
+                because=r.spec.because.strip(),
+                citations=citations(r.spec.cites),
+            )
+            for r in book.rules
+        ],
+    )

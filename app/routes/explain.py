@@ -1,0 +1,49 @@
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends
+
+from app.core.service import ExplainerService
+from app.routes.deps import service
+from schemas.case import Case
+from schemas.explanation import Explanation
+
+router = APIRouter(prefix="/v1", tags=["explain"])
+
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "colorectal_liver_only": {
+        "summary": "Colorectal primary, two small liver metastases, nothing outside the liver",
+        "value": {
+            "primary_site": "colorectal", "lesion_count": 2, "largest_lesion_cm": 2.5,
+            "extrahepatic_disease": "none", "liver_function": "normal", "performance_status": 0,
+            "symptomatic": False, "kras_status": "wild_type",
+        },
+    },
+    "colorectal_extensive": {
+        "summary": "Colorectal primary with extensive disease outside the liver",
+        "value": {
+            "primary_site": "colorectal", "lesion_count": 6, "largest_lesion_cm": 4.0,
+            "extrahepatic_disease": "extensive", "liver_function": "normal", "performance_status": 1,
+            "symptomatic": True,
+        },
+    },
+    "breast_unfit": {
+        "summary": "Breast primary, unfit for an operation, receptor status unknown",
+        "value": {
+            "primary_site": "breast", "lesion_count": 2, "largest_lesion_cm": 1.8,
+            "extrahepatic_disease": "limited", "liver_function": "impaired", "performance_status": 3,
+        },
+    },
+}
+
+
+@router.post(
+    "/explain",
+    response_model=Explanation,
+    summary="Explain which treatment categories the sources describe as commonly discussed",
+    responses={413: {"description": "Body too large"}, 422: {"description": "Invalid case"}},
+)
+def explain(
+    case: Annotated[Case, Body(openapi_examples=EXAMPLES)],
+    svc: Annotated[ExplainerService, Depends(service)],
+) -> Explanation:
+    return svc.explain(case)

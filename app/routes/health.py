@@ -1,0 +1,14 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from app.core.service import ExplainerService
+from app.routes.deps import service
+from schemas.explanation import Health, RulebookStamp
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness, with the rulebook in use")
+def healthz(svc: Annotated[ExplainerService, Depends(service)]) -> Health:
+    return Health(status="ok", rulebook=RulebookStamp(version=svc.book.meta.version, date=svc.book.meta.date))

@@ -1,0 +1,23 @@
+"""Builds the service once at start-up: load and check the rulebook, compile it into the
+engine, and run every rule's examples through the engine before the first request."""
+
+import logging
+
+from app.core.examples import check_examples
+from app.core.explain import Explainer
+from app.core.service import ExplainerService
+from app.engine import RulesEngine
+from app.rulebook import load_rulebook
+from app.settings import Settings
+
+log = logging.getLogger("livermets")
+
+
+def build_service(settings: Settings) -> ExplainerService:
+    if settings.seeds_dir is None:
+        log.warning("LIVERMETS_VERIFY_QUOTES=false: citations are not checked against the source documents")
+    book = load_rulebook(settings.rules_dir, settings.seeds_dir)
+    engine = RulesEngine(book)
+    check_examples(book, engine.evaluate)
+    log.info("rulebook %s (%s) loaded: %d rules", book.meta.version, book.meta.date, len(book.rules))
+    return ExplainerService(book=book, evaluate=engine.evaluate, explainer=Explainer(book))

@@ -1,0 +1,99 @@
+"""The case description a caller sends: the request contract of POST /v1/explain."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PrimarySite = Literal[
+    "colorectal", "breast", "lung", "pancreas", "stomach", "oesophagus", "kidney", "ovary",
+    "uterus", "melanoma", "uveal_melanoma", "neuroendocrine", "prostate", "unknown", "other",
+]
+ExtrahepaticDisease = Literal["none", "limited", "extensive"]
+LiverFunction = Literal["normal", "impaired", "cirrhosis"]
+LobarDistribution = Literal["unilobar", "bilobar"]
+PrimaryTumourStatus = Literal["in_place", "resected"]
+PriorTreatment = Literal["chemotherapy", "liver_resection", "ablation", "radiotherapy", "embolisation"]
+KrasStatus = Literal["mutant", "wild_type"]
+HormoneReceptorStatus = Literal["positive", "negative"]
+
+# Optional inputs: absent (or null) means "unknown", and the explanation says so.
+OPTIONAL_FIELDS = (
+    "symptomatic", "lobar_distribution", "primary_tumour_status", "prior_treatments",
+    "kras_status", "hormone_receptor_status", "declines_surgery",
+)
+
+
+class Case(BaseModel):
+    """A de-identified description of one case of liver metastases."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {
+                    "primary_site": "colorectal",
+                    "lesion_count": 2,
+                    "largest_lesion_cm": 2.5,
+                    "extrahepatic_disease": "none",
+                    "liver_function": "normal",
+                    "performance_status": 0,
+                }
+            ]
+        },
+    )
+
+    primary_site: PrimarySite = Field(description="Where the cancer started.")
+    lesion_count: int = Field(ge=1, le=100, description="Number of liver lesions (1-100).")
+    largest_lesion_cm: float = Field(
+        gt=0, le=30, description="Diameter of the largest liver lesion in centimetres (>0, <=30)."
+    )
+    extrahepatic_disease: ExtrahepaticDisease = Field(
+        description="Cancer outside the liver (other than the primary): none, limited or extensive."
+    )
+    liver_function: LiverFunction = Field(description="How well the liver works.")
+    performance_status: int = Field(
+        ge=0, le=4, description="ECOG performance status, 0 (fully active) to 4 (completely disabled)."
+    )
+    symptomatic: bool | None = Field(default=None, description="Symptoms from the cancer; absent = unknown.")
+    lobar_distribution: LobarDistribution | None = Field(
+        default=None, description="Lesions in one liver lobe or both; absent = unknown."
+    )
+    primary_tumour_status: PrimaryTumourStatus | None = Field(
+        default=None, description="Primary tumour still in place or already removed; absent = unknown."
+    )
+    prior_treatments: list[PriorTreatment] | None = Field(
+        default=None,
+        max_length=5,
+        description="Treatments already given; [] = none, absent = unknown.",
+    )
+    kras_status: KrasStatus | None = Field(default=None, description="KRAS gene status; absent = unknown.")
+    hormone_receptor_status: HormoneReceptorStatus | None = Field(
+        default=None, description="Hormone-receptor status of the tumour; absent = unknown."
+    )
+    declines_surgery: bool | None = Field(
+        default=None, description="The patient does not wish to have an operation; absent = unknown."
+    )
+
+    @field_validator("largest_lesion_cm", mode="before")
+    @classmethod
+    def _accept_integers(cls, value: object) -> object:
+        # Strict mode would refuse a JSON integer such as 3 for a size; a whole number is a size too.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        return value
+
+    @field_validator("prior_treatments")
+    @classmethod
+    def _no_repeats(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("each prior treatment may be listed once")
+        return value
+
+    def known_facts(self) -> dict[str, object]:
+        """The case as engine input: unknown (absent) optional fields are left out, not guessed."""
+        return self.model_dump(exclude_none=True)
+
+    def unknown_inputs(self) -> list[str]:
+        return [name for name in OPTIONAL_FIELDS if getattr(self, name) is None]

@@ -1,0 +1,137 @@
+"""Models of the rule files under rules/. Unknown keys are rejected everywhere, so a typo in a
+rule file stops start-up instead of being silently ignored."""
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Identifier = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "unknown"]
+Effect = Literal["discussed", "not_discussed", "caveat", "derive"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CitationSpec(Strict):
+    source: str = Field(description="Id of a source in rules/sources.yaml.")
+    section: str = Field(min_length=1, description="Heading of the document the quote stands under.")
+    quote: str = Field(min_length=10, max_length=400, description="Verbatim passage of the document.")
+
+
+class Condition(Strict):
+    """One test, all of a rule's tests must hold: a case field compared with a value or a named
+    parameter, or a fact derived by another rule."""
+
+    field: str | None = None
+    op: Op | None = None
+    value: Any = None
+    param: str | None = None
+    fact: str | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> "Condition":
+        given = self.model_fields_set
+        if self.fact is not None:
+            if given - {"fact"}:
+                raise ValueError("a fact condition takes only `fact`")
+            return self
+        if self.field is None or self.op is None:
+            raise ValueError("a condition needs `fact`, or `field` and `op`")
+        has_value, has_param = "value" in given, self.param is not None
+        if self.op == "unknown":
+            if has_value or has_param:
+                raise ValueError("op `unknown` takes no value or param")
+        elif has_value == has_param:
+            raise ValueError(f"op `{self.op}` takes exactly one of `value` or `param`")
+        return self
+
+
+class Examples(Strict):
+    fires: list[dict[str, Any]] = Field(min_length=1)
+    not_fires: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class RuleSpec(Strict):
+    id: str = Identifier
+    version: int = Field(ge=1)
+    date: dt.date
+    effect: Effect
+    category: str | None = None
+    derives: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    when: list[Condition] = Field(description="All must hold; an empty list matches every case.")
+    because: str = Field(min_length=10)
+    cites: list[CitationSpec] = Field(min_length=1)
+    examples: Examples
+
+    @model_validator(mode="after")
+    def _effect_shape(self) -> "RuleSpec":
+        if self.effect == "derive":
+            if self.derives is None or self.category is not None:
+                raise ValueError("a derive rule names `derives` and no `category`")
+        elif self.category is None or self.derives is not None:
+            raise ValueError(f"a {self.effect} rule names a `category` and no `derives`")
+        if self.when and not self.examples.not_fires:
+            raise ValueError("a rule with conditions needs at least one `not_fires` example")
+        if not self.when and self.examples.not_fires:
+            raise ValueError("a rule without conditions matches every case: it can have no `not_fires`")
+        return self
+
+
+class TopicFile(Strict):
+    topic: str = Identifier
+    title: str
+    rules: list[RuleSpec] = Field(min_length=1)
+
+
+class SourceSpec(Strict):
+    id: str
+    title: str
+    publisher: str
+    author: str | None = None
+    document: str
+    scope: str
+
+
+class SourcesFile(Strict):
+    sources: list[SourceSpec] = Field(min_length=1)
+
+
+class Otherwise(Strict):
+    because: str
+    cites: list[CitationSpec] = Field(min_length=1)
+
+
+class CategorySpec(Strict):
+    id: str = Identifier
+    label: str
+    description: str
+    cites: list[CitationSpec] = Field(min_length=1)
+    otherwise: Otherwise
+
+
+class CategoriesFile(Strict):
+    categories: list[CategorySpec] = Field(min_length=1)
+
+
+class ParameterSpec(Strict):
+    id: str = Identifier
+    value: float | int | list[str]
+    meaning: str
+    cites: list[CitationSpec] = Field(min_length=1)
+
+
+class ParametersFile(Strict):
+    parameters: list[ParameterSpec]
+
+
+class RulebookMeta(Strict):
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    date: dt.date
+    title: str
+    disclaimer: str
+    disclaimer_cites: list[CitationSpec] = Field(min_length=1)
+    limits: str
+    example_base_case: dict[str, Any]
