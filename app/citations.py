@@ -31,7 +31,9 @@ class SourceTexts:
         for source in sources.values():
             path = seeds_dir / source.document
             if not path.is_file():
-                raise MissingDocuments(f"source document {source.document!r} of source {source.id!r} not found in {seeds_dir}")
+                raise MissingDocuments(
+                    f"source document {source.document!r} of source {source.id!r} not found in {seeds_dir}"
+                )
             self._texts[source.id] = normalise(path.read_text(encoding="utf-8"))
 
     def problem(self, cite: CitationSpec) -> str | None:

@@ -71,7 +71,7 @@ def compile_rule(rule: Rule) -> dict[str, Any]:
     return {"all": patterns, "run": rule.id}
 
 
-class _QuietHost(durable_engine.Host):
+class _QuietHost(durable_engine.Host):  # type: ignore[misc]  # untyped C-extension package
     """A host without the background timer threads; actions resolve to this adapter's callbacks."""
 
     def __init__(self, actions: dict[str, Callable[[Any], None]]) -> None:

@@ -1,5 +1,6 @@
 """Clear 4xx answers for bad input: every message names the field and what is allowed."""
 
+import math
 from typing import Any
 
 from fastapi import Request
@@ -28,7 +29,12 @@ def _problem(err: dict[str, Any]) -> dict[str, Any]:
         message = "the body must be a JSON object describing the case (Content-Type: application/json)"
     problem: dict[str, Any] = {"field": field, "message": message, "type": kind}
     shown = err.get("input")
-    if isinstance(shown, (bool, int, float)) or (isinstance(shown, str) and len(shown) <= 200):
+    # Echo short scalar inputs only; NaN and infinities (which Python's JSON parser accepts) cannot be echoed.
+    if (
+        isinstance(shown, (bool, int))
+        or (isinstance(shown, float) and math.isfinite(shown))
+        or (isinstance(shown, str) and len(shown) <= 200)
+    ):
         problem["input"] = shown
     return problem
 

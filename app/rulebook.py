@@ -3,7 +3,7 @@ rulebook as plain data. Knows nothing of HTTP or of the rules engine."""
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,8 @@ from schemas.rulebook import (
     CategorySpec,
     CitationSpec,
     Condition,
-    ParameterSpec,
     ParametersFile,
+    ParameterSpec,
     RulebookMeta,
     RuleSpec,
     SourcesFile,
@@ -29,7 +29,16 @@ from schemas.rulebook import (
 FORBIDDEN_WORDING = re.compile(r"\brecommend|\bindicated\b|\byou should\b", re.IGNORECASE)
 NUMERIC_FIELDS = frozenset({"lesion_count", "largest_lesion_cm", "performance_status"})
 LIST_FIELDS = frozenset({"prior_treatments"})
-OP_WORDS = {"eq": "is", "ne": "is not", "lt": "<", "lte": "<=", "gt": ">", "gte": ">=", "in": "is one of", "contains": "includes"}
+OP_WORDS = {
+    "eq": "is",
+    "ne": "is not",
+    "lt": "<",
+    "lte": "<=",
+    "gt": ">",
+    "gte": ">=",
+    "in": "is one of",
+    "contains": "includes",
+}
 
 
 class RulebookError(Exception):
@@ -77,6 +86,7 @@ class Rulebook:
     parameters: dict[str, ParameterSpec]
     rules: tuple[Rule, ...]
     root: Path
+    _by_id: dict[str, Rule] = field(init=False, repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Rule:
         return self._by_id[rule_id]
@@ -238,11 +248,11 @@ def _check_no_cycles(book: Rulebook, errors: _Errors) -> None:
         if fact in done:
             return
         if fact in visiting:
-            errors.add("rules/topics", "derived facts form a cycle: " + " -> ".join(path + [fact]))
+            errors.add("rules/topics", "derived facts form a cycle: " + " -> ".join([*path, fact]))
             return
         visiting.add(fact)
         for dep in sorted(needs.get(fact, ())):
-            visit(dep, path + [fact])
+            visit(dep, [*path, fact])
         visiting.discard(fact)
         done.add(fact)
 
@@ -266,7 +276,10 @@ def _check_examples_are_cases(book: Rulebook, errors: _Errors) -> None:
                 try:
                     example_case(book, example)
                 except ValidationError as exc:
-                    errors.add(f"{rule.file}: rule {rule.id}", f"example {kind}[{i}] is not a valid case: {exc.errors()[0]['msg']}")
+                    errors.add(
+                        f"{rule.file}: rule {rule.id}",
+                        f"example {kind}[{i}] is not a valid case: {exc.errors()[0]['msg']}",
+                    )
 
 
 def _texts(book: Rulebook) -> Iterator[tuple[str, str]]:

@@ -5,8 +5,21 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 PrimarySite = Literal[
-    "colorectal", "breast", "lung", "pancreas", "stomach", "oesophagus", "kidney", "ovary",
-    "uterus", "melanoma", "uveal_melanoma", "neuroendocrine", "prostate", "unknown", "other",
+    "colorectal",
+    "breast",
+    "lung",
+    "pancreas",
+    "stomach",
+    "oesophagus",
+    "kidney",
+    "ovary",
+    "uterus",
+    "melanoma",
+    "uveal_melanoma",
+    "neuroendocrine",
+    "prostate",
+    "unknown",
+    "other",
 ]
 ExtrahepaticDisease = Literal["none", "limited", "extensive"]
 LiverFunction = Literal["normal", "impaired", "cirrhosis"]
@@ -18,8 +31,13 @@ HormoneReceptorStatus = Literal["positive", "negative"]
 
 # Optional inputs: absent (or null) means "unknown", and the explanation says so.
 OPTIONAL_FIELDS = (
-    "symptomatic", "lobar_distribution", "primary_tumour_status", "prior_treatments",
-    "kras_status", "hormone_receptor_status", "declines_surgery",
+    "symptomatic",
+    "lobar_distribution",
+    "primary_tumour_status",
+    "prior_treatments",
+    "kras_status",
+    "hormone_receptor_status",
+    "declines_surgery",
 )
 
 

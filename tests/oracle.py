@@ -1,10 +1,20 @@
 """A pure-Python reference evaluator of the same rulebook data, for tests only. It is the oracle
 the durable-rules adapter must agree with: naive fixpoint iteration, no engine involved."""
 
+import operator
 from typing import Any
 
 from app.core.evaluation import Evaluation
 from app.rulebook import ResolvedCondition, Rulebook
+
+COMPARE = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+}
 
 
 def holds(cond: ResolvedCondition, facts: dict[str, Any], derived: set[str]) -> bool:
@@ -16,17 +26,11 @@ def holds(cond: ResolvedCondition, facts: dict[str, Any], derived: set[str]) -> 
     if value is None:  # a comparison on an unknown input never holds
         return False
     target = cond.value
-    checks = {
-        "eq": lambda: value == target,
-        "ne": lambda: value != target,
-        "lt": lambda: value < target,
-        "lte": lambda: value <= target,
-        "gt": lambda: value > target,
-        "gte": lambda: value >= target,
-        "in": lambda: value in target,
-        "contains": lambda: target in value,
-    }
-    return bool(checks[cond.op or ""]())
+    if cond.op == "in":
+        return value in target
+    if cond.op == "contains":
+        return target in value
+    return bool(COMPARE[cond.op or ""](value, target))
 
 
 def evaluate(book: Rulebook, facts: dict[str, Any]) -> Evaluation:

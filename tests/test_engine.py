@@ -30,13 +30,14 @@ def _random_case(rng: random.Random) -> dict[str, Any]:
         "liver_function": rng.choice(["normal", "impaired", "cirrhosis"]),
         "performance_status": rng.randint(0, 4),
     }
-    for name, values in {
+    optional: dict[str, list[Any]] = {
         "symptomatic": [True, False],
         "declines_surgery": [True, False],
         "kras_status": ["mutant", "wild_type"],
         "hormone_receptor_status": ["positive", "negative"],
         "prior_treatments": [[], ["chemotherapy"], ["liver_resection", "chemotherapy"]],
-    }.items():
+    }
+    for name, values in optional.items():
         if rng.random() < 0.6:
             case[name] = rng.choice(values)
     return Case.model_validate(case).known_facts()
@@ -105,9 +106,7 @@ def _narrow_rulebook(tmp_path: Path, seeds: Path) -> Rulebook:
     text = (rules / "topics" / "tace.yaml").read_text()
     start = text.index("  - id: tace.not_discussed.extrahepatic")
     end = text.index("  - id: tace.caveat.angiography")
-    (rules / "topics" / "tace.yaml").write_text(
-        "topic: tace\ntitle: t\nrules:\n" + text[start:end]
-    )
+    (rules / "topics" / "tace.yaml").write_text("topic: tace\ntitle: t\nrules:\n" + text[start:end])
     return load_rulebook(rules, seeds)
 
 
@@ -126,11 +125,19 @@ def test_largest_realistic_case_stays_within_engine_limits(engine: RulesEngine, 
     # Error 303 comes from more than 64 conditions true at once; this case makes the most rules fire.
     case = Case.model_validate(
         {
-            "primary_site": "colorectal", "lesion_count": 2, "largest_lesion_cm": 2.0,
-            "extrahepatic_disease": "none", "liver_function": "cirrhosis", "performance_status": 4,
-            "symptomatic": False, "lobar_distribution": "bilobar", "primary_tumour_status": "in_place",
+            "primary_site": "colorectal",
+            "lesion_count": 2,
+            "largest_lesion_cm": 2.0,
+            "extrahepatic_disease": "none",
+            "liver_function": "cirrhosis",
+            "performance_status": 4,
+            "symptomatic": False,
+            "lobar_distribution": "bilobar",
+            "primary_tumour_status": "in_place",
             "prior_treatments": ["chemotherapy", "liver_resection", "ablation", "radiotherapy", "embolisation"],
-            "kras_status": "mutant", "hormone_receptor_status": "positive", "declines_surgery": True,
+            "kras_status": "mutant",
+            "hormone_receptor_status": "positive",
+            "declines_surgery": True,
         }
     ).known_facts()
     result = engine.evaluate(case)
