@@ -34,12 +34,27 @@ class Statement(Out):
     citations: list[Citation]
 
 
+class Variant(Statement):
+    """A documented option inside a category (a technique, approach or timing)."""
+
+    label: str
+
+
+class Arguments(Out):
+    """The considerations the sources give on each side, for this case."""
+
+    in_favour: list[Statement]
+    against: list[Statement]
+
+
 class DiscussedCategory(Out):
     category: str
     label: str
     summary: str
     rationale: list[Statement]
     caveats: list[Statement]
+    variants: list[Variant]
+    arguments: Arguments
     citations: list[Citation]
 
 
@@ -48,6 +63,55 @@ class NotDiscussedCategory(Out):
     label: str
     summary: str
     reasons: list[Statement]
+    arguments: Arguments
+
+
+Status = Literal["discussed", "not_discussed"]
+
+
+class WhatIfChange(Out):
+    """One single-input change that moves one category, found by re-evaluating the changed case."""
+
+    category: str
+    label: str
+    field: str
+    current_value: Any
+    new_value: Any
+    now: Status
+    would_be: Status
+    statement: str
+    because: list[Statement] = Field(description="The rules that decide the category in the changed case.")
+
+
+class CategoryMove(Out):
+    category: str
+    label: str
+    now: Status
+    would_be: Status
+
+
+class UnknownInputEffect(Out):
+    """What knowing one unknown optional input would change."""
+
+    field: str
+    value: Any
+    changes: list[CategoryMove]
+    caveats_added: list[str] = Field(description="Rules (caveats, variants, arguments) that would also apply.")
+
+
+class WhatIf(Out):
+    changes: list[WhatIfChange]
+    unknown_inputs: list[UnknownInputEffect]
+
+
+class Investigation(Out):
+    """An assessment the sources describe as usually done before treatment is chosen."""
+
+    id: str
+    label: str
+    purpose: str
+    citations: list[Citation]
+    relevance: list[Statement] = Field(description="What in this case makes it relevant, or a caution.")
 
 
 class DerivedFact(Out):
@@ -69,6 +133,8 @@ class Explanation(Out):
     discussed: list[DiscussedCategory]
     not_discussed: list[NotDiscussedCategory]
     derived_facts: list[DerivedFact] = Field(description="The chain: facts rules derived and then used.")
+    investigations: list[Investigation]
+    what_if: WhatIf | None = Field(default=None, description="Present when requested with ?what_if=true.")
     rulebook: RulebookStamp
 
 
@@ -122,6 +188,43 @@ class RulebookOut(Out):
     date: dt.date
     parameters: list[ParameterOut]
     rules: list[RuleOut]
+
+
+class InputDifference(Out):
+    field: str
+    a: Any
+    b: Any
+
+
+class CategoryDifference(Out):
+    category: str
+    label: str
+    a: Status
+    b: Status
+    a_because: list[Statement] = Field(description="What decides the category for case a.")
+    b_because: list[Statement] = Field(description="What decides the category for case b.")
+
+
+class CompareRequest(Out):
+    a: Case
+    b: Case
+
+
+class Comparison(Out):
+    disclaimer: str
+    changed_inputs: list[InputDifference]
+    differences: list[CategoryDifference]
+    unchanged: list[str] = Field(description="Categories with the same status for both cases.")
+    rulebook: RulebookStamp
+
+
+class About(Out):
+    purpose: str
+    not_for: str
+    rulebook: RulebookStamp
+    sources: list[SourceOut]
+    review: str
+    limits: str
 
 
 class Health(Out):

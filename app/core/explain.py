@@ -6,6 +6,7 @@ from app.core.evaluation import Evaluation
 from app.rulebook import Rule, Rulebook
 from schemas.case import Case
 from schemas.explanation import (
+    Arguments,
     Citation,
     DerivedFact,
     DiscussedCategory,
@@ -86,6 +87,8 @@ class Explainer:
                         summary=f"{cat.label}: commonly discussed in the sources for a case like this.",
                         rationale=rationale,
                         caveats=caveats,
+                        variants=[],
+                        arguments=Arguments(in_favour=[], against=[]),
                         citations=_unique(all_cites),
                     )
                 )
@@ -97,6 +100,7 @@ class Explainer:
                         label=cat.label,
                         summary=f"{cat.label}: not typically discussed in the sources for a case like this.",
                         reasons=reasons,
+                        arguments=Arguments(in_favour=[], against=[]),
                     )
                 )
         derived: dict[str, list[Statement]] = {}
@@ -112,5 +116,6 @@ class Explainer:
             discussed=discussed,
             not_discussed=not_discussed,
             derived_facts=[DerivedFact(fact=f, derived_by=s) for f, s in derived.items()],
+            investigations=[],
             rulebook=self._stamp,
         )
