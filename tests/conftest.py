@@ -65,3 +65,12 @@ BASE_CASE = {
     "liver_function": "normal",
     "performance_status": 0,
 }
+
+
+@pytest.fixture(scope="session")
+def live_server(app_settings: Settings) -> Iterator[str]:
+    """Base URL of a real uvicorn server on 127.0.0.1 serving the app (started once per session)."""
+    from tests.live_server import serve
+
+    with serve(create_app(app_settings)) as base_url:
+        yield base_url
