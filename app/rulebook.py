@@ -17,6 +17,8 @@ from schemas.rulebook import (
     CategorySpec,
     CitationSpec,
     Condition,
+    InvestigationsFile,
+    InvestigationSpec,
     ParametersFile,
     ParameterSpec,
     RulebookMeta,
@@ -84,6 +86,7 @@ class Rulebook:
     sources: dict[str, SourceSpec]
     categories: tuple[CategorySpec, ...]
     parameters: dict[str, ParameterSpec]
+    investigations: tuple[InvestigationSpec, ...]
     rules: tuple[Rule, ...]
     root: Path
     _by_id: dict[str, Rule] = field(init=False, repr=False, compare=False)
@@ -149,6 +152,7 @@ def load_rulebook(rules_dir: Path, seeds_dir: Path | None) -> Rulebook:
     sources_file = _read(root / "sources.yaml", SourcesFile, root, errors)
     categories_file = _read(root / "categories.yaml", CategoriesFile, root, errors)
     parameters_file = _read(root / "parameters.yaml", ParametersFile, root, errors)
+    investigations_file = _read(root / "investigations.yaml", InvestigationsFile, root, errors)
     topic_paths = sorted((root / "topics").glob("*.yaml"))
     if not topic_paths:
         errors.add(str(root / "topics"), "no rule files (*.yaml) found")
@@ -170,7 +174,8 @@ def load_rulebook(rules_dir: Path, seeds_dir: Path | None) -> Rulebook:
             conditions = tuple(_resolve(c, parameters, where, errors) for c in spec.when)
             rules.append(Rule(spec=spec, file=file, conditions=conditions))
 
-    book = Rulebook(meta, sources, categories, parameters, tuple(rules), root)
+    investigations = tuple(investigations_file.investigations)
+    book = Rulebook(meta, sources, categories, parameters, investigations, tuple(rules), root)
     _check_references(book, errors)
     _check_examples_are_cases(book, errors)
     _check_wording(book, errors)
@@ -196,10 +201,19 @@ def _check_references(book: Rulebook, errors: _Errors) -> None:
     if len(set(category_ids)) != len(category_ids):
         errors.add("rules/categories.yaml", "duplicate category id")
     derived = {r.spec.derives for r in book.rules if r.spec.derives}
+    investigation_ids = [i.id for i in book.investigations]
+    if len(set(investigation_ids)) != len(investigation_ids):
+        errors.add("rules/investigations.yaml", "duplicate investigation id")
+    for inv in book.investigations:
+        for link in inv.when_discussed:
+            if link.category not in category_ids:
+                errors.add(f"rules/investigations.yaml: investigation {inv.id}", f"unknown category {link.category!r}")
     for rule in book.rules:
         where = f"{rule.file}: rule {rule.id}"
         if rule.spec.category is not None and rule.spec.category not in category_ids:
             errors.add(where, f"unknown category {rule.spec.category!r}")
+        if rule.spec.investigation is not None and rule.spec.investigation not in investigation_ids:
+            errors.add(where, f"unknown investigation {rule.spec.investigation!r}")
         for cond in rule.conditions:
             if cond.fact is not None:
                 if cond.fact not in derived:
@@ -283,8 +297,11 @@ def _check_examples_are_cases(book: Rulebook, errors: _Errors) -> None:
 
 
 def _texts(book: Rulebook) -> Iterator[tuple[str, str]]:
-    yield "rules/rulebook.yaml", book.meta.disclaimer
-    yield "rules/rulebook.yaml", book.meta.limits
+    for text in (book.meta.disclaimer, book.meta.limits, book.meta.purpose, book.meta.not_for, book.meta.review):
+        yield "rules/rulebook.yaml", text
+    for inv in book.investigations:
+        for text in (inv.label, inv.purpose, *(link.because for link in inv.when_discussed)):
+            yield f"rules/investigations.yaml: investigation {inv.id}", text
     for cat in book.categories:
         for text in (cat.label, cat.description, cat.otherwise.because):
             yield f"rules/categories.yaml: category {cat.id}", text
@@ -292,6 +309,8 @@ def _texts(book: Rulebook) -> Iterator[tuple[str, str]]:
         yield f"rules/parameters.yaml: parameter {param.id}", param.meaning
     for rule in book.rules:
         yield f"{rule.file}: rule {rule.id}", rule.spec.because
+        if rule.spec.label:
+            yield f"{rule.file}: rule {rule.id}", rule.spec.label
 
 
 def _check_wording(book: Rulebook, errors: _Errors) -> None:
@@ -308,6 +327,9 @@ def all_citations(book: Rulebook) -> Iterable[tuple[str, CitationSpec]]:
             yield f"rules/categories.yaml: category {cat.id}", cite
     for param in book.parameters.values():
         yield from ((f"rules/parameters.yaml: parameter {param.id}", c) for c in param.cites)
+    for inv in book.investigations:
+        where = f"rules/investigations.yaml: investigation {inv.id}"
+        yield from ((where, c) for c in (*inv.cites, *(c for link in inv.when_discussed for c in link.cites)))
     for rule in book.rules:
         yield from ((f"{rule.file}: rule {rule.id}", c) for c in rule.spec.cites)
 

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.case import Case
+from schemas.rulebook import Effect
 
 
 class Out(BaseModel):
@@ -168,9 +169,11 @@ class RuleOut(Out):
     file: str
     version: int
     date: dt.date
-    effect: Literal["discussed", "not_discussed", "caveat", "derive"]
+    effect: Effect
     category: str | None
     derives: str | None
+    label: str | None
+    investigation: str | None
     when: list[ConditionOut]
     because: str
     citations: list[Citation]

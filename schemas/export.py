@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from schemas.case import Case
 from schemas.explanation import Explanation
-from schemas.rulebook import CategoriesFile, ParametersFile, RulebookMeta, SourcesFile, TopicFile
+from schemas.rulebook import CategoriesFile, InvestigationsFile, ParametersFile, RulebookMeta, SourcesFile, TopicFile
 
 OUT_DIR = Path(__file__).resolve().parent / "json"
 MODELS: dict[str, type[BaseModel]] = {
@@ -18,6 +18,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "rule-file.schema.json": TopicFile,
     "categories-file.schema.json": CategoriesFile,
     "parameters-file.schema.json": ParametersFile,
+    "investigations-file.schema.json": InvestigationsFile,
     "sources-file.schema.json": SourcesFile,
     "rulebook-file.schema.json": RulebookMeta,
 }

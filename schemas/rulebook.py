@@ -8,7 +8,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Identifier = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "unknown"]
-Effect = Literal["discussed", "not_discussed", "caveat", "derive"]
+Effect = Literal[
+    "discussed",  # puts the category in `discussed` (unless a not_discussed rule also fired)
+    "not_discussed",  # puts the category in `not_discussed`; wins over discussed rules
+    "caveat",  # a caution shown with a discussed category
+    "variant",  # a documented option inside a discussed category (needs `label`)
+    "argument_for",  # a consideration in favour, shown for every category
+    "argument_against",  # a consideration against, shown for every category
+    "investigation",  # why an assessment in rules/investigations.yaml matters for this case
+    "derive",  # asserts the fact named in `derives` for other rules to use
+]
 
 
 class Strict(BaseModel):
@@ -61,6 +70,8 @@ class RuleSpec(Strict):
     effect: Effect
     category: str | None = None
     derives: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    label: str | None = Field(default=None, description="Name of the option, for variant rules only.")
+    investigation: str | None = Field(default=None, description="Investigation id, for investigation rules only.")
     when: list[Condition] = Field(description="All must hold; an empty list matches every case.")
     because: str = Field(min_length=10)
     cites: list[CitationSpec] = Field(min_length=1)
@@ -68,11 +79,14 @@ class RuleSpec(Strict):
 
     @model_validator(mode="after")
     def _effect_shape(self) -> "RuleSpec":
-        if self.effect == "derive":
-            if self.derives is None or self.category is not None:
-                raise ValueError("a derive rule names `derives` and no `category`")
-        elif self.category is None or self.derives is not None:
-            raise ValueError(f"a {self.effect} rule names a `category` and no `derives`")
+        wanted = {
+            "derive": {"derives"},
+            "investigation": {"investigation"},
+            "variant": {"category", "label"},
+        }.get(self.effect, {"category"})
+        given = {k for k in ("category", "derives", "label", "investigation") if getattr(self, k) is not None}
+        if given != wanted:
+            raise ValueError(f"a {self.effect} rule names exactly {sorted(wanted)}, got {sorted(given)}")
         if self.when and not self.examples.not_fires:
             raise ValueError("a rule with conditions needs at least one `not_fires` example")
         if not self.when and self.examples.not_fires:
@@ -112,6 +126,26 @@ class CategorySpec(Strict):
     otherwise: Otherwise
 
 
+class LinkedCategory(Strict):
+    """An investigation made relevant when a category is commonly discussed for the case."""
+
+    category: str
+    because: str
+    cites: list[CitationSpec] = Field(min_length=1)
+
+
+class InvestigationSpec(Strict):
+    id: str = Identifier
+    label: str
+    purpose: str
+    cites: list[CitationSpec] = Field(min_length=1)
+    when_discussed: list[LinkedCategory] = Field(default_factory=list)
+
+
+class InvestigationsFile(Strict):
+    investigations: list[InvestigationSpec] = Field(min_length=1)
+
+
 class CategoriesFile(Strict):
     categories: list[CategorySpec] = Field(min_length=1)
 
@@ -134,4 +168,7 @@ class RulebookMeta(Strict):
     disclaimer: str
     disclaimer_cites: list[CitationSpec] = Field(min_length=1)
     limits: str
+    purpose: str
+    not_for: str
+    review: str
     example_base_case: dict[str, Any]

@@ -96,17 +96,35 @@ def test_memory_does_not_grow_with_cases_evaluated(engine: RulesEngine) -> None:
     assert growth < 8 * 1024 * 1024, f"resident memory grew by {growth / 1e6:.1f} MB over 5,000 cases"
 
 
+NARROW_TOPIC = """
+topic: tace
+title: one narrow rule
+rules:
+  - id: tace.not_discussed.extrahepatic
+    version: 1
+    date: 2026-11-22
+    category: tace
+    effect: not_discussed
+    when:
+      - {field: extrahepatic_disease, op: in, value: [limited, extensive]}
+    because: The cancer has spread outside the liver.
+    cites:
+      - source: secondary-liver-cancer-guide
+        section: What is the role of chemotherapy in treating liver metastases?
+        quote: "TACE can be used in cases when the primary cancer has only spread to the liver."
+    examples:
+      fires: [{extrahepatic_disease: limited}]
+      not_fires: [{extrahepatic_disease: none}]
+"""
+
+
 def _narrow_rulebook(tmp_path: Path, seeds: Path) -> Rulebook:
-    """A copy of the rulebook keeping one narrow topic, so most cases fire no rulebook rule."""
+    """A rulebook with one narrow rule, so most cases fire no rulebook rule at all."""
     rules = tmp_path / "rules"
     shutil.copytree(RULES_DIR, rules)
     for path in (rules / "topics").glob("*.yaml"):
-        if path.name != "tace.yaml":
-            path.unlink()
-    text = (rules / "topics" / "tace.yaml").read_text()
-    start = text.index("  - id: tace.not_discussed.extrahepatic")
-    end = text.index("  - id: tace.caveat.angiography")
-    (rules / "topics" / "tace.yaml").write_text("topic: tace\ntitle: t\nrules:\n" + text[start:end])
+        path.unlink()
+    (rules / "topics" / "tace.yaml").write_text(NARROW_TOPIC)
     return load_rulebook(rules, seeds)
 
 

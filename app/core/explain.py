@@ -1,6 +1,6 @@
 """Turns the rules that fired for a case into the explanation: every category exactly once,
 in `discussed` or `not_discussed`, each statement with the inputs, derived facts and citations
-behind it."""
+behind it, plus the options inside each category, the arguments on both sides and the work-up."""
 
 from app.core.evaluation import Evaluation
 from app.rulebook import Rule, Rulebook
@@ -12,11 +12,16 @@ from schemas.explanation import (
     DiscussedCategory,
     Explanation,
     InputUsed,
+    Investigation,
     NotDiscussedCategory,
     RulebookStamp,
     Statement,
+    Status,
+    Variant,
 )
 from schemas.rulebook import CategorySpec, CitationSpec
+
+STATUS_WORDS: dict[str, str] = {"discussed": "commonly discussed", "not_discussed": "not typically discussed"}
 
 
 def citations(specs: tuple[CitationSpec, ...] | list[CitationSpec]) -> list[Citation]:
@@ -35,30 +40,46 @@ class Explainer:
 
     def __init__(self, book: Rulebook) -> None:
         self.book = book
-        self._stamp = RulebookStamp(version=book.meta.version, date=book.meta.date)
+        self.stamp = RulebookStamp(version=book.meta.version, date=book.meta.date)
         self._disclaimer_citations = citations(book.meta.disclaimer_cites)
-        self._by_effect: dict[tuple[str, str], list[Rule]] = {}
+        self._by_key: dict[tuple[str, str], list[Rule]] = {}
         for rule in book.rules:
-            key = (rule.spec.category or "", rule.spec.effect)
-            self._by_effect.setdefault(key, []).append(rule)
+            key = (rule.spec.category or rule.spec.investigation or "", rule.spec.effect)
+            self._by_key.setdefault(key, []).append(rule)
         self._derive_rules = [r for r in book.rules if r.spec.derives]
+        self.labels = {c.id: c.label for c in book.categories}
 
     def statement(self, rule: Rule, case: Case) -> Statement:
-        inputs = [
-            InputUsed(field=c.field, value=getattr(case, c.field), condition=c.text())
-            for c in rule.conditions
-            if c.field is not None
-        ]
         return Statement(
             rule=rule.id,
             because=rule.spec.because.strip(),
-            inputs=inputs,
+            inputs=[
+                InputUsed(field=c.field, value=getattr(case, c.field), condition=c.text())
+                for c in rule.conditions
+                if c.field is not None
+            ],
             derived_facts=[c.fact for c in rule.conditions if c.fact is not None],
             citations=citations(rule.spec.cites),
         )
 
-    def _fired(self, category: str, effect: str, fired: frozenset[str]) -> list[Rule]:
-        return [r for r in self._by_effect.get((category, effect), []) if r.id in fired]
+    def _fired(self, key: str, effect: str, fired: frozenset[str]) -> list[Rule]:
+        return [r for r in self._by_key.get((key, effect), []) if r.id in fired]
+
+    def status(self, category: str, fired: frozenset[str]) -> Status:
+        """Exclusions win: any fired not_discussed rule outweighs every discussed rule."""
+        if self._fired(category, "not_discussed", fired):
+            return "not_discussed"
+        return "discussed" if self._fired(category, "discussed", fired) else "not_discussed"
+
+    def partition(self, fired: frozenset[str]) -> dict[str, Status]:
+        return {cat.id: self.status(cat.id, fired) for cat in self.book.categories}
+
+    def deciding(self, category: CategorySpec, case: Case, fired: frozenset[str]) -> list[Statement]:
+        """The statements that put the category where it is: rationale or reasons."""
+        if self.status(category.id, fired) == "discussed":
+            return [self.statement(r, case) for r in self._fired(category.id, "discussed", fired)]
+        against = self._fired(category.id, "not_discussed", fired)
+        return [self.statement(r, case) for r in against] or [self._otherwise(category)]
 
     def _otherwise(self, category: CategorySpec) -> Statement:
         return Statement(
@@ -69,38 +90,73 @@ class Explainer:
             citations=citations(category.otherwise.cites),
         )
 
+    def _arguments(self, category: str, case: Case, fired: frozenset[str]) -> Arguments:
+        return Arguments(
+            in_favour=[self.statement(r, case) for r in self._fired(category, "argument_for", fired)],
+            against=[self.statement(r, case) for r in self._fired(category, "argument_against", fired)],
+        )
+
+    def _variants(self, category: str, case: Case, fired: frozenset[str]) -> list[Variant]:
+        return [
+            Variant(label=r.spec.label or r.id, **self.statement(r, case).model_dump())
+            for r in self._fired(category, "variant", fired)
+        ]
+
+    def _investigations(self, case: Case, fired: frozenset[str], discussed: set[str]) -> list[Investigation]:
+        out = []
+        for inv in self.book.investigations:
+            relevance = [self.statement(r, case) for r in self._fired(inv.id, "investigation", fired)]
+            relevance += [
+                Statement(
+                    rule=f"investigation.{inv.id}.when_{link.category}_discussed",
+                    because=link.because.strip(),
+                    inputs=[],
+                    derived_facts=[],
+                    citations=citations(link.cites),
+                )
+                for link in inv.when_discussed
+                if link.category in discussed
+            ]
+            out.append(
+                Investigation(
+                    id=inv.id,
+                    label=inv.label,
+                    purpose=inv.purpose.strip(),
+                    citations=citations(inv.cites),
+                    relevance=relevance,
+                )
+            )
+        return out
+
     def explain(self, case: Case, evaluation: Evaluation) -> Explanation:
         fired = evaluation.fired
         discussed: list[DiscussedCategory] = []
         not_discussed: list[NotDiscussedCategory] = []
         for cat in self.book.categories:
-            against = self._fired(cat.id, "not_discussed", fired)
-            for_it = self._fired(cat.id, "discussed", fired)
-            if for_it and not against:
-                rationale = [self.statement(r, case) for r in for_it]
+            deciding = self.deciding(cat, case, fired)
+            arguments = self._arguments(cat.id, case, fired)
+            if self.status(cat.id, fired) == "discussed":
                 caveats = [self.statement(r, case) for r in self._fired(cat.id, "caveat", fired)]
-                all_cites = [c for s in (*rationale, *caveats) for c in s.citations]
                 discussed.append(
                     DiscussedCategory(
                         category=cat.id,
                         label=cat.label,
                         summary=f"{cat.label}: commonly discussed in the sources for a case like this.",
-                        rationale=rationale,
+                        rationale=deciding,
                         caveats=caveats,
-                        variants=[],
-                        arguments=Arguments(in_favour=[], against=[]),
-                        citations=_unique(all_cites),
+                        variants=self._variants(cat.id, case, fired),
+                        arguments=arguments,
+                        citations=_unique([c for s in (*deciding, *caveats) for c in s.citations]),
                     )
                 )
             else:
-                reasons = [self.statement(r, case) for r in against] or [self._otherwise(cat)]
                 not_discussed.append(
                     NotDiscussedCategory(
                         category=cat.id,
                         label=cat.label,
                         summary=f"{cat.label}: not typically discussed in the sources for a case like this.",
-                        reasons=reasons,
-                        arguments=Arguments(in_favour=[], against=[]),
+                        reasons=deciding,
+                        arguments=arguments,
                     )
                 )
         derived: dict[str, list[Statement]] = {}
@@ -116,6 +172,6 @@ class Explainer:
             discussed=discussed,
             not_discussed=not_discussed,
             derived_facts=[DerivedFact(fact=f, derived_by=s) for f, s in derived.items()],
-            investigations=[],
-            rulebook=self._stamp,
+            investigations=self._investigations(case, fired, {c.category for c in discussed}),
+            rulebook=self.stamp,
         )

@@ -5,15 +5,32 @@ from fastapi import APIRouter, Depends
 from app.core.explain import citations
 from app.core.service import ExplainerService
 from app.routes.deps import service
-from schemas.explanation import CategoryOut, ConditionOut, ParameterOut, RulebookOut, RuleOut, SourceOut
+from schemas.explanation import About, CategoryOut, ConditionOut, ParameterOut, RulebookOut, RuleOut, SourceOut
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
 Svc = Annotated[ExplainerService, Depends(service)]
 
 
+def _sources(svc: ExplainerService) -> list[SourceOut]:
+    return [SourceOut(**s.model_dump()) for s in svc.book.sources.values()]
+
+
 @router.get("/sources", response_model=list[SourceOut], summary="The five source documents")
 def sources(svc: Svc) -> list[SourceOut]:
-    return [SourceOut(**s.model_dump()) for s in svc.book.sources.values()]
+    return _sources(svc)
+
+
+@router.get("/about", response_model=About, summary="What the tool is for and not for, its sources and limits")
+def about(svc: Svc) -> About:
+    meta = svc.book.meta
+    return About(
+        purpose=meta.purpose.strip(),
+        not_for=meta.not_for.strip(),
+        rulebook=svc.explainer.stamp,
+        sources=_sources(svc),
+        review=meta.review.strip(),
+        limits=meta.limits.strip(),
+    )
 
 
 @router.get("/categories", response_model=list[CategoryOut], summary="The treatment categories")
@@ -43,6 +60,8 @@ def rules(svc: Svc) -> RulebookOut:
                 effect=r.spec.effect,
                 category=r.spec.category,
                 derives=r.spec.derives,
+                label=r.spec.label,
+                investigation=r.spec.investigation,
                 when=[
                     ConditionOut(field=c.field, op=c.op, value=c.value, param=c.param, fact=c.fact, text=c.text())
                     for c in r.conditions
