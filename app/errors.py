@@ -1,6 +1,7 @@
 """Clear 4xx answers for bad input: every message names the field and what is allowed."""
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
@@ -45,20 +46,38 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"error": "invalid_request", "detail": detail})
 
 
-class BodySizeLimit:
-    """Refuses request bodies over the limit with 413, before the app reads them."""
+class ServiceNotReady(Exception):
+    """Raised by route dependencies while the rulebook is not loaded yet (answered with 503)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+async def not_ready(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        status_code=503,
+        content={
+            "error": "not_ready",
+            "detail": [{"field": "rulebook", "message": "the rulebook is still loading; retry shortly"}],
+        },
+        headers={"Retry-After": "1"},
+    )
+
+
+class BodySizeLimit:
+    """Refuses request bodies over the limit with 413, before the app reads them. `path_limits`
+    gives some paths (the batch endpoint) their own limit instead of `max_bytes`."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, path_limits: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope["path"], self.max_bytes)
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         chunks: list[bytes] = []
         size = 0
@@ -68,8 +87,8 @@ class BodySizeLimit:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(send)
+            if size > limit:
+                await self._refuse(send, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -86,12 +105,12 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         response = JSONResponse(
             status_code=413,
             content={
                 "error": "payload_too_large",
-                "detail": [{"field": "body", "message": f"request bodies are limited to {self.max_bytes} bytes"}],
+                "detail": [{"field": "body", "message": f"request bodies are limited to {limit} bytes"}],
             },
         )
         await response({"type": "http"}, _no_receive, send)

@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from app.errors import BodySizeLimit, validation_error
-from app.routes import catalogue, explain, health
+from app.errors import BodySizeLimit, ServiceNotReady, not_ready, validation_error
+from app.observability import RequestContext, configure_logging
+from app.routes import batch, catalogue, explain, health, ready
+from app.security import SecurityHeaders, add_security
 from app.settings import Settings
 from app.startup import build_service
 
@@ -27,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings)
         app.state.service = build_service(settings)
         yield
 
@@ -38,9 +41,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_exception_handler(ServiceNotReady, not_ready)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        path_limits={"/v1/explain/batch": settings.max_batch_body_bytes},
+    )
+    # Added innermost first: RequestContext ends up outermost, so every response (401, 413,
+    # CORS preflight) carries the request id and the security headers and is logged.
+    add_security(app, settings)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestContext)
     for module in (explain, catalogue, health):
         app.include_router(module.router)
+    app.include_router(batch.router(settings))
+    app.include_router(ready.router)
     return app
 
 

@@ -1,0 +1,129 @@
+"""POST /v1/explain/batch: many cases in, one result per case out, in order. An invalid case gets
+its own error entry (same field/message shape as a 422 from /v1/explain) instead of failing the
+whole batch. The response is assembled as bytes: each explanation is serialised once by pydantic,
+with no second validation pass and no generic encoder walking a thousand nested dicts."""
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.core.service import ExplainerService
+from app.errors import _problem
+from app.routes.deps import service
+from app.settings import Settings
+from schemas.case import Case
+from schemas.explanation import Explanation
+
+_explanation_json = Explanation.__pydantic_serializer__.to_json
+
+
+class Problem(BaseModel):
+    field: str = Field(description="The field at fault, dotted for nested fields; `case` for the item itself.")
+    message: str
+    type: str = Field(description="Machine-readable kind of error (pydantic's error type).")
+    input: Any = Field(default=None, description="The offending value, when short and scalar.")
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    detail: list[Problem]
+
+
+class Explained(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(description="Position of the case in the request, from 0.")
+    status: Literal["ok"]
+    explanation: Explanation
+
+
+class Invalid(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(description="Position of the case in the request, from 0.")
+    status: Literal["invalid"]
+    error: Literal["invalid_request"]
+    detail: list[Problem]
+
+
+class BatchResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    count: int = Field(description="Number of cases received.")
+    explained: int
+    invalid: int
+    results: list[Annotated[Explained | Invalid, Field(discriminator="status")]] = Field(
+        description="One entry per case, in request order."
+    )
+
+
+# A case that fails validation is kept as sent, so it can be reported on its own.
+BatchItem = Annotated[Case | Any, Field(union_mode="left_to_right")]
+
+
+def _item_problems(raw: Any) -> list[dict[str, Any]]:
+    try:
+        Case.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_problem(dict(e)) for e in exc.errors()]
+    else:  # pragma: no cover - an item that validates here was already a Case
+        return []
+    for p in problems:
+        if p["field"] == "body":
+            p["field"] = "case"
+        if p["type"] == "model_type":
+            p["message"] = "each item must be a JSON object describing a case"
+    return problems
+
+
+def _invalid(index: int, raw: Any) -> bytes:
+    entry = {"index": index, "status": "invalid", "error": "invalid_request", "detail": _item_problems(raw)}
+    return json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def router(settings: Settings) -> APIRouter:
+    """Built per app: the case limit is configuration, and it is part of the published schema."""
+
+    class BatchRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid", title="BatchRequest")
+
+        cases: list[BatchItem] = Field(
+            max_length=settings.max_batch_items,
+            description=f"Up to {settings.max_batch_items} cases (LIVERMETS_MAX_BATCH_ITEMS), each shaped like "
+            "the body of POST /v1/explain.",
+        )
+
+    api = APIRouter(prefix="/v1", tags=["explain"])
+    limits = f"at most {settings.max_batch_items} cases and {settings.max_batch_body_bytes} bytes"
+
+    @api.post(
+        "/explain/batch",
+        response_model=BatchResponse,
+        summary="Explain many cases at once; invalid cases get their own error entry",
+        description=f"One result per case, in request order ({limits}).",
+        responses={
+            413: {"model": ErrorResponse, "description": f"Body over {settings.max_batch_body_bytes} bytes"},
+            422: {"model": ErrorResponse, "description": "Not a batch, or more cases than allowed"},
+        },
+    )
+    def explain_batch(
+        batch: Annotated[BatchRequest, Body()],
+        svc: Annotated[ExplainerService, Depends(service)],
+    ) -> Response:
+        parts: list[bytes] = []
+        explained = 0
+        for index, item in enumerate(batch.cases):
+            if isinstance(item, Case):
+                parts.append(
+                    b'{"index":%d,"status":"ok","explanation":%s}' % (index, _explanation_json(svc.explain(item)))
+                )
+                explained += 1
+            else:
+                parts.append(_invalid(index, item))
+        count = len(batch.cases)
+        head = b'{"count":%d,"explained":%d,"invalid":%d,"results":[' % (count, explained, count - explained)
+        return Response(content=head + b",".join(parts) + b"]}", media_type="application/json")
+
+    return api
