@@ -91,13 +91,23 @@ class CategoryMove(Out):
     would_be: Status
 
 
+class RuleChange(Out):
+    rule: str
+    effect: str
+    about: str = Field(description="The category or investigation the rule speaks to, or the fact it derives.")
+    because: str
+
+
 class UnknownInputEffect(Out):
     """What knowing one unknown optional input would change."""
 
     field: str
     value: Any
     changes: list[CategoryMove]
-    caveats_added: list[str] = Field(description="Rules (caveats, variants, arguments) that would also apply.")
+    rules_added: list[RuleChange] = Field(
+        description="Rules (caveats, variants, arguments, ...) that would then apply."
+    )
+    rules_removed: list[RuleChange] = Field(description="Rules that apply now and would then no longer apply.")
 
 
 class WhatIf(Out):

@@ -1,12 +1,14 @@
 """The explainer as one object the routes call: rulebook, engine and assembly together."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from app.core.compare import compare
 from app.core.evaluation import Evaluate
 from app.core.explain import Explainer
+from app.core.what_if import WhatIfAnalyser
 from app.rulebook import Rulebook
 from schemas.case import Case
-from schemas.explanation import Explanation
+from schemas.explanation import Comparison, Explanation
 
 
 @dataclass(frozen=True)
@@ -14,6 +16,17 @@ class ExplainerService:
     book: Rulebook
     evaluate: Evaluate
     explainer: Explainer
+    what_if_analyser: WhatIfAnalyser = field(init=False)
 
-    def explain(self, case: Case) -> Explanation:
-        return self.explainer.explain(case, self.evaluate(case.known_facts()))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "what_if_analyser", WhatIfAnalyser(self.book, self.explainer, self.evaluate))
+
+    def explain(self, case: Case, what_if: bool = False) -> Explanation:
+        evaluation = self.evaluate(case.known_facts())
+        explanation = self.explainer.explain(case, evaluation)
+        if what_if:
+            explanation.what_if = self.what_if_analyser.analyse(case, evaluation)
+        return explanation
+
+    def compare(self, a: Case, b: Case) -> Comparison:
+        return compare(self.explainer, a, self.evaluate(a.known_facts()), b, self.evaluate(b.known_facts()))

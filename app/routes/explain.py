@@ -1,11 +1,11 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Query
 
 from app.core.service import ExplainerService
 from app.routes.deps import service
 from schemas.case import Case
-from schemas.explanation import Explanation
+from schemas.explanation import CompareRequest, Comparison, Explanation
 
 router = APIRouter(prefix="/v1", tags=["explain"])
 
@@ -58,5 +58,35 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 def explain(
     case: Annotated[Case, Body(openapi_examples=EXAMPLES)],
     svc: Annotated[ExplainerService, Depends(service)],
+    what_if: Annotated[
+        bool,
+        Query(
+            description="Also compute `what_if`: single-input changes that move a category (about 60 re-evaluations)."
+        ),
+    ] = False,
 ) -> Explanation:
-    return svc.explain(case)
+    return svc.explain(case, what_if=what_if)
+
+
+COMPARE_EXAMPLES: dict[str, dict[str, Any]] = {
+    "extrahepatic_disease": {
+        "summary": "The same colorectal case without and with extensive disease outside the liver",
+        "value": {
+            "a": EXAMPLES["colorectal_liver_only"]["value"],
+            "b": {**EXAMPLES["colorectal_liver_only"]["value"], "extrahepatic_disease": "extensive"},
+        },
+    }
+}
+
+
+@router.post(
+    "/compare",
+    response_model=Comparison,
+    summary="Compare two cases: the categories that change list, and why",
+    responses={413: {"description": "Body too large"}, 422: {"description": "Invalid case"}},
+)
+def compare(
+    pair: Annotated[CompareRequest, Body(openapi_examples=COMPARE_EXAMPLES)],
+    svc: Annotated[ExplainerService, Depends(service)],
+) -> Comparison:
+    return svc.compare(pair.a, pair.b)
