@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 
 from app.errors import BodySizeLimit, ServiceNotReady, not_ready, validation_error
 from app.observability import RequestContext, configure_logging
-from app.routes import batch, catalogue, explain, health, ready
+from app.routes import batch, catalogue, explain, health, page, ready
 from app.security import SecurityHeaders, add_security
 from app.settings import Settings
 from app.startup import build_service
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_security(app, settings)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)
-    for module in (explain, catalogue, health):
+    for module in (explain, catalogue, health, page):
         app.include_router(module.router)
     app.include_router(batch.router(settings))
     app.include_router(ready.router)
