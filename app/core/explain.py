@@ -48,8 +48,19 @@ class Explainer:
             self._by_key.setdefault(key, []).append(rule)
         self._derive_rules = [r for r in book.rules if r.spec.derives]
         self.labels = {c.id: c.label for c in book.categories}
+        # Statements that do not depend on the case's values are built once; explanations share
+        # them read-only (about half of all statements, and most of the assembly time).
+        self._citations = {r.id: citations(r.spec.cites) for r in book.rules}
+        self._case_free: dict[str, Statement] = {}
+        placeholder = Case.model_validate(book.meta.example_base_case)
+        for rule in book.rules:
+            if all(c.field is None for c in rule.conditions):
+                self._case_free[rule.id] = self.statement(rule, placeholder)
 
     def statement(self, rule: Rule, case: Case) -> Statement:
+        cached = self._case_free.get(rule.id)
+        if cached is not None:
+            return cached
         return Statement(
             rule=rule.id,
             because=rule.spec.because.strip(),
@@ -59,7 +70,7 @@ class Explainer:
                 if c.field is not None
             ],
             derived_facts=[c.fact for c in rule.conditions if c.fact is not None],
-            citations=citations(rule.spec.cites),
+            citations=self._citations[rule.id],
         )
 
     def _fired(self, key: str, effect: str, fired: frozenset[str]) -> list[Rule]:
