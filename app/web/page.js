@@ -21,6 +21,8 @@ const errorSummary = document.getElementById("form-errors");
 // Source titles, category descriptions and the rulebook, fetched once; the page still works
 // (showing ids instead of titles) if any of them cannot be loaded.
 const catalogue = { sources: new Map(), categories: new Map(), discussedRules: new Map(), rulebook: null };
+// The derived facts of the explanation on show, so a statement can say which inputs a fact came from.
+let derivedFacts = new Map();
 let latestRequest = 0;
 
 // ---- small helpers --------------------------------------------------------------------------
@@ -229,10 +231,24 @@ function citationFigure(citation) {
   );
 }
 
+// The inputs a derived fact rests on, following facts derived from other facts.
+function factBasis(fact, seen = new Set()) {
+  if (seen.has(fact) || !derivedFacts.has(fact)) return [];
+  seen.add(fact);
+  return derivedFacts.get(fact).derived_by.flatMap((s) => [
+    ...s.inputs.map((i) => `${fieldLabel(i.field)}: ${displayValue(i.value)}`),
+    ...s.derived_facts.flatMap((f) => factBasis(f, seen)),
+  ]);
+}
+
 function statementItem(statement, title) {
+  const factText = (fact) => {
+    const basis = [...new Set(factBasis(fact))];
+    return basis.length ? `derived fact ${fact} (from ${basis.join(", ")})` : `derived fact ${fact}`;
+  };
   const uses = [
     ...statement.inputs.map((i) => `${fieldLabel(i.field)}: ${displayValue(i.value)} (${i.condition})`),
-    ...statement.derived_facts.map((fact) => `derived fact ${fact}`),
+    ...statement.derived_facts.map(factText),
   ];
   return el(
     "li",
@@ -439,6 +455,7 @@ function section(id, heading, ...content) {
 }
 
 function render(explanation) {
+  derivedFacts = new Map((explanation.derived_facts || []).map((f) => [f.fact, f]));
   const preparedOn = isoDate(new Date());
   const stamp = `rulebook version ${explanation.rulebook.version} of ${explanation.rulebook.date}`;
   const printButton = el("button", { type: "button", class: "secondary" }, "Print MDT sheet");
