@@ -71,6 +71,14 @@ def compile_rule(rule: Rule) -> dict[str, Any]:
     return {"all": patterns, "run": rule.id}
 
 
+def _check_engine_can_read(facts: dict[str, Any]) -> None:
+    """The engine's JSON reader rejects numbers in exponent form (Python writes 0.00001 as 1e-05),
+    so such a value must never reach it; validation keeps case values far from that range."""
+    for name, value in facts.items():
+        if isinstance(value, float) and ("e" in repr(value) or "n" in repr(value)):
+            raise EngineError(f"{name}={value!r} cannot be passed to the rules engine")
+
+
 class _QuietHost(durable_engine.Host):  # type: ignore[misc]  # untyped C-extension package
     """A host without the background timer threads; actions resolve to this adapter's callbacks."""
 
@@ -119,12 +127,15 @@ class RulesEngine:
 
     def evaluate(self, facts: dict[str, Any]) -> Evaluation:
         """Assert one validated case as a fact; forward chaining completes before this returns."""
+        _check_engine_can_read(facts)
         sid = uuid.uuid4().hex
         session = _Session()
         with self._lock:
             self._sessions[sid] = session
+            asserted = False
             try:
                 result = self._host.assert_fact(self.ruleset_name, {**facts, "kind": "case", "sid": sid})
+                asserted = True
                 if isinstance(result, dict) and "exception" in result:
                     raise EngineError(f"rule action failed: {result['exception']}")
             except EngineError:
@@ -132,10 +143,19 @@ class RulesEngine:
             except Exception as exc:  # the C extension raises bare Exceptions with error codes
                 raise EngineError(f"rules engine failed: {exc}") from exc
             finally:
-                self._host.delete_state(self.ruleset_name, sid)
                 del self._sessions[sid]
+                self._delete_session(sid, must_exist=asserted)
         session.fired.discard(_SESSION_RULE)
         return Evaluation(frozenset(session.fired) | self._always, frozenset(session.derived))
+
+    def _delete_session(self, sid: str, must_exist: bool) -> None:
+        try:
+            self._host.delete_state(self.ruleset_name, sid)
+        except Exception as exc:
+            # When the assert itself failed there may be no state to delete (error 309); the
+            # assert's own error is the one worth reporting then.
+            if must_exist:
+                raise EngineError(f"rules engine failed to delete session state: {exc}") from exc
 
     def live_sessions(self) -> int:
         return len(self._sessions)

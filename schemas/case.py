@@ -64,8 +64,10 @@ class Case(BaseModel):
 
     primary_site: PrimarySite = Field(description="Where the cancer started.")
     lesion_count: int = Field(ge=1, le=100, description="Number of liver lesions (1-100).")
+    # The minimum of 0.01 cm (0.1 mm) keeps sizes in the range the rules engine can read (it cannot
+    # parse numbers below 0.0001, which JSON writes in exponent form); no lesion is smaller.
     largest_lesion_cm: float = Field(
-        gt=0, le=30, description="Diameter of the largest liver lesion in centimetres (>0, <=30)."
+        ge=0.01, le=30, description="Diameter of the largest liver lesion in centimetres (0.01-30)."
     )
     extrahepatic_disease: ExtrahepaticDisease = Field(
         description="Cancer outside the liver (other than the primary): none, limited or extensive."

@@ -187,3 +187,24 @@ def test_failing_action_raises_instead_of_returning_partial_results(
     monkeypatch.undo()
     assert engine.evaluate(facts).fired, "the engine must keep working after a failed evaluation"
     assert engine.live_sessions() == 0
+
+
+def test_numbers_the_engine_cannot_read_are_refused_before_it(engine: RulesEngine) -> None:
+    facts = {**Case.model_validate(BASE_CASE).known_facts(), "largest_lesion_cm": 1e-05}
+    with pytest.raises(EngineError, match="cannot be passed to the rules engine"):
+        engine.evaluate(facts)
+
+
+def test_failed_assert_reports_its_own_error_and_leaks_nothing(
+    engine: RulesEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the guard the engine rejects 1e-05 (error 204) and then has no state to delete (309).
+    import app.engine
+
+    monkeypatch.setattr(app.engine, "_check_engine_can_read", lambda facts: None)
+    facts = {**Case.model_validate(BASE_CASE).known_facts(), "largest_lesion_cm": 1e-05}
+    with pytest.raises(EngineError, match="Could not assert fact"):
+        engine.evaluate(facts)
+    assert engine.live_sessions() == 0
+    monkeypatch.undo()
+    assert engine.evaluate(Case.model_validate(BASE_CASE).known_facts()).fired
