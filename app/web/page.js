@@ -310,7 +310,8 @@ function caseList(explanation) {
   );
 }
 
-// Long parts fold away on screen; printing unfolds them (see the beforeprint handler).
+// Long parts (variants, arguments, rule chains) fold away. The printed sheet shows what the screen
+// shows, so it stays a few pages; the Markdown download always has everything.
 function more(summary, ...content) {
   const parts = content.flat(Infinity).filter(Boolean);
   return parts.length ? el("details", { class: "more" }, el("summary", {}, summary), parts) : null;
@@ -633,17 +634,4 @@ form.addEventListener("reset", (event) => {
 });
 form.elements.prior_treatments_known.forEach((radio) => radio.addEventListener("change", syncPriorTreatments));
 window.addEventListener("popstate", explainFromUrl);
-// The printed sheet shows everything: unfold what is folded, and fold it back afterwards.
-window.addEventListener("beforeprint", () => {
-  for (const details of resultBox.querySelectorAll("details:not([open])")) {
-    details.open = true;
-    details.dataset.foldAfterPrint = "true";
-  }
-});
-window.addEventListener("afterprint", () => {
-  for (const details of resultBox.querySelectorAll("details[data-fold-after-print]")) {
-    details.open = false;
-    delete details.dataset.foldAfterPrint;
-  }
-});
 explainFromUrl();
