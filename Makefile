@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schemas clean
+.PHONY: run test lint schemas screenshot clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (durable-rules does not import on 3.13)"; exit 1; }
@@ -29,6 +29,11 @@ test: lint
 # Regenerate the exported JSON Schema files after changing a model in schemas/.
 schemas: $(STAMP)
 	$(VENV)/bin/python -m schemas.export
+
+# Refresh the README's picture of the page from the browser test that takes it (needs Chromium).
+screenshot: $(STAMP)
+	LIVERMETS_REQUIRE_BROWSER=1 $(VENV)/bin/pytest tests/test_page_browser.py -k colorectal_case
+	cp test-artifacts/page-result.png docs/screenshot-page.png
 
 clean:
 	rm -rf $(VENV) *.egg-info
