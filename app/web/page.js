@@ -18,9 +18,9 @@ const resultBox = document.getElementById("result");
 const statusLine = document.getElementById("status");
 const errorSummary = document.getElementById("form-errors");
 
-// Source titles, category descriptions and the rulebook, fetched once; the page still works
-// (showing ids instead of titles) if any of them cannot be loaded.
-const catalogue = { sources: new Map(), categories: new Map(), discussedRules: new Map(), rulebook: null };
+// Source titles, category descriptions and each category's "discussed" rules, fetched once; the
+// page still works (showing ids instead of titles) if any of them cannot be loaded.
+const catalogue = { sources: new Map(), categories: new Map(), discussedRules: new Map() };
 // The derived facts of the explanation on show, so a statement can say which inputs a fact came from.
 let derivedFacts = new Map();
 let latestRequest = 0;
