@@ -270,7 +270,8 @@ def test_the_markdown_download_is_the_same_sheet(watched: Watched, live_server: 
 def test_errors_from_the_api_are_shown_next_to_their_field(watched: Watched) -> None:
     watched.allowed_console_errors.append(re.compile(r"status of 422"))
     page = watched.page
-    page.goto("/")
+    page.goto(COLORECTAL_LINK)
+    expect(page.locator("#sheet")).to_have_count(1)
     form(page).get_by_label("Number of liver lesions").fill("0")
     form(page).get_by_label("Largest lesion (cm)").fill("")
     page.get_by_role("button", name="Explain", exact=True).click()
@@ -280,6 +281,7 @@ def test_errors_from_the_api_are_shown_next_to_their_field(watched: Watched) -> 
     expect(lesions).to_contain_text("greater than or equal to 1")
     expect(form(page).get_by_label("Number of liver lesions")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#largest_lesion_cm-error")).to_contain_text("required")
+    expect(page.locator("#sheet")).to_have_count(0)
     summary = page.locator("#form-errors")
     expect(summary).to_be_visible()
     expect(summary.get_by_role("link", name=re.compile("Number of liver lesions"))).to_be_visible()

@@ -212,6 +212,8 @@ async function explain(caseData) {
     render(body);
     return;
   }
+  // A result for an earlier case must not stand beside a form it no longer matches.
+  resultBox.replaceChildren();
   const problems = body && Array.isArray(body.detail) ? body.detail : [];
   if (!problems.length) {
     const reason = (body && (body.error || body.detail)) || (response ? `HTTP ${response.status}` : "no answer");
