@@ -5,8 +5,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.case import Case
@@ -30,20 +32,43 @@ def _problem(err: dict[str, Any]) -> dict[str, Any]:
         message = "the body must be a JSON object describing the case (Content-Type: application/json)"
     problem: dict[str, Any] = {"field": field, "message": message, "type": kind}
     shown = err.get("input")
-    # Echo short scalar inputs only; NaN and infinities (which Python's JSON parser accepts) cannot be echoed.
+    # Echo short scalar inputs only; NaN and infinities (which Python's JSON parser accepts) cannot be
+    # echoed, nor can strings holding a lone surrogate ("\ud800" is valid JSON but not UTF-8).
     if (
         isinstance(shown, (bool, int))
         or (isinstance(shown, float) and math.isfinite(shown))
-        or (isinstance(shown, str) and len(shown) <= 200)
+        or (isinstance(shown, str) and len(shown) <= 200 and _utf8(shown))
     ):
         problem["input"] = shown
     return problem
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     detail = [_problem(e) for e in exc.errors()]
     return JSONResponse(status_code=422, content={"error": "invalid_request", "detail": detail})
+
+
+async def unparsable_body(request: Request, exc: Exception) -> Response:
+    """FastAPI answers a body that is not UTF-8 with a bare 400; answer it like any other body that
+    is not JSON (422, the usual shape). Every other HTTPException keeps FastAPI's answer."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        problem = {
+            "field": "body",
+            "message": "the body is not valid JSON (it is not UTF-8 text)",
+            "type": "json_invalid",
+        }
+        return JSONResponse(status_code=422, content={"error": "invalid_request", "detail": [problem]})
+    return await http_exception_handler(request, exc)
 
 
 class ServiceNotReady(Exception):

@@ -6,9 +6,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import BodySizeLimit, ServiceNotReady, not_ready, validation_error
+from app.errors import BodySizeLimit, ServiceNotReady, not_ready, unparsable_body, validation_error
 from app.observability import RequestContext, configure_logging
+from app.openapi_errors import document_errors
 from app.routes import batch, catalogue, explain, health, page, ready
 from app.security import SecurityHeaders, add_security
 from app.settings import Settings
@@ -42,11 +44,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(ServiceNotReady, not_ready)
+    app.add_exception_handler(StarletteHTTPException, unparsable_body)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         path_limits={"/v1/explain/batch": settings.max_batch_body_bytes},
     )
+    document_errors(app)
     # Added innermost first: RequestContext ends up outermost, so every response (401, 413,
     # CORS preflight) carries the request id and the security headers and is logged.
     add_security(app, settings)

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.openapi_errors import ERROR_REF
 from app.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
@@ -126,6 +127,10 @@ def _document_api_key(app: FastAPI) -> None:
                 if path.startswith(PROTECTED_PREFIX):
                     for operation in operations.values():
                         operation["security"] = [{"ApiKey": []}]
+                        operation.setdefault("responses", {})["401"] = {
+                            "description": f"Missing or wrong {API_KEY_HEADER}",
+                            "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
+                        }
             app.openapi_schema = schema
         return app.openapi_schema
 

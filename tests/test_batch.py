@@ -171,3 +171,13 @@ def test_the_default_batch_body_limit_fits_1000_full_cases(client: TestClient) -
     }
     body = json.dumps({"cases": [full] * 1000}, indent=2).encode()
     assert len(body) <= Settings().max_batch_body_bytes
+
+
+def test_an_item_holding_a_lone_surrogate_is_reported_not_a_server_error(client: TestClient) -> None:
+    # "\ud800" is valid JSON but cannot be written back as UTF-8, so it must not be echoed.
+    body = b'{"cases": [{"primary_site": "\\ud800", "lesion_count": 2}]}'
+    response = client.post(BATCH, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 200
+    problem = response.json()["results"][0]["detail"][0]
+    assert problem["field"] == "primary_site"
+    assert "input" not in problem

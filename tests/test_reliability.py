@@ -108,3 +108,11 @@ def test_slow_and_abandoned_clients_do_not_block_other_clients(live_server: str,
     half_sent = stalled[2]
     half_sent.sendall(b"x" * 400)
     assert half_sent.recv(12).startswith(b"HTTP/1.1 422")
+
+
+@pytest.mark.parametrize("path", ["/v1/explain", "/v1/explain/batch"])
+@pytest.mark.parametrize("body", [b"\x80J\x80", b"\xc3(", b'{"primary_site": "\\udfff"}'])
+def test_bodies_that_are_not_utf8_text_get_the_usual_422(client: TestClient, path: str, body: bytes) -> None:
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_request"

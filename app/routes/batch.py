@@ -11,24 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.service import ExplainerService
 from app.errors import _problem
+from app.openapi_errors import ErrorResponse, Problem
 from app.routes.deps import service
 from app.settings import Settings
 from schemas.case import Case
 from schemas.explanation import Explanation
 
 _explanation_json = Explanation.__pydantic_serializer__.to_json
-
-
-class Problem(BaseModel):
-    field: str = Field(description="The field at fault, dotted for nested fields; `case` for the item itself.")
-    message: str
-    type: str = Field(description="Machine-readable kind of error (pydantic's error type).")
-    input: Any = Field(default=None, description="The offending value, when short and scalar.")
-
-
-class ErrorResponse(BaseModel):
-    error: str
-    detail: list[Problem]
 
 
 class Explained(BaseModel):

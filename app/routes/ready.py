@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from app.errors import not_ready
+from app.openapi_errors import ErrorResponse
 from schemas.explanation import RulebookStamp
 
 router = APIRouter(tags=["health"])
@@ -22,6 +23,7 @@ class Readiness(BaseModel):
 
 NOT_READY: dict[int | str, dict[str, Any]] = {
     503: {
+        "model": ErrorResponse,
         "description": "The rulebook is not loaded yet",
         "content": {
             "application/json": {

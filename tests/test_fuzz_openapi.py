@@ -1,0 +1,67 @@
+"""Fuzzing against the service's own OpenAPI document (schemathesis): every operation, a few
+hundred generated requests each, valid and invalid; no 5xx, and every response conforms to the
+documented schema (status code, content type, headers, body).
+
+Runs in-process (ASGI), derandomised so CI and developers fuzz the same requests."""
+
+import json
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import RULES_DIR, seeds_dir
+
+EXAMPLES_PER_OPERATION = 300
+
+app = create_app(Settings(rules_dir=RULES_DIR, seeds_dir=seeds_dir()))
+schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+def _case_property(document: dict[str, Any], name: str) -> dict[str, Any]:
+    prop: dict[str, Any] = document["components"]["schemas"]["Case"]["properties"][name]
+    return prop
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_survives_generated_requests(case: schemathesis.Case[Any]) -> None:
+    # "Schema-valid request rejected" is left out on purpose: the case contract is stricter than
+    # JSON Schema can say (1.0 is not a lesion count, a prior treatment may not repeat); the
+    # known gap that JSON Schema *can* say is pinned by the xfail below.
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])
+
+
+def test_every_documented_error_response_has_the_error_body_the_service_sends() -> None:
+    document = TestClient(app).get("/openapi.json").json()
+    assert "HTTPValidationError" not in json.dumps(document)
+    errors = [
+        response["content"]["application/json"]["schema"]
+        for operations in document["paths"].values()
+        for operation in operations.values()
+        for status, response in operation["responses"].items()
+        if status in {"401", "413", "422", "503"}
+    ]
+    assert len(errors) >= 6
+    assert all(e == {"$ref": "#/components/schemas/ErrorResponse"} for e in errors)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="schemas/case.py: prior_treatments refuses repeats but its JSON Schema lacks uniqueItems: true",
+)
+def test_the_published_schema_says_prior_treatments_do_not_repeat() -> None:
+    document = TestClient(app).get("/openapi.json").json()
+    branches = _case_property(document, "prior_treatments")["anyOf"]
+    assert next(b for b in branches if b.get("type") == "array").get("uniqueItems") is True
