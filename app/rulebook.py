@@ -212,6 +212,8 @@ def _check_references(book: Rulebook, errors: _Errors) -> None:
         where = f"{rule.file}: rule {rule.id}"
         if rule.spec.category is not None and rule.spec.category not in category_ids:
             errors.add(where, f"unknown category {rule.spec.category!r}")
+        if rule.spec.only_with_discussed is not None and rule.spec.only_with_discussed not in category_ids:
+            errors.add(where, f"unknown category {rule.spec.only_with_discussed!r} in only_with_discussed")
         if rule.spec.investigation is not None and rule.spec.investigation not in investigation_ids:
             errors.add(where, f"unknown investigation {rule.spec.investigation!r}")
         for cond in rule.conditions:

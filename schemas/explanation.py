@@ -184,6 +184,7 @@ class RuleOut(Out):
     derives: str | None
     label: str | None
     investigation: str | None
+    only_with_discussed: str | None
     when: list[ConditionOut]
     because: str
     citations: list[Citation]

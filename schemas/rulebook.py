@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Identifier = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "unknown"]
+PRESENTATION_EFFECTS = frozenset({"caveat", "variant", "argument_for", "argument_against"})
 Effect = Literal[
     "discussed",  # puts the category in `discussed` (unless a not_discussed rule also fired)
     "not_discussed",  # puts the category in `not_discussed`; wins over discussed rules
@@ -72,6 +73,10 @@ class RuleSpec(Strict):
     derives: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
     label: str | None = Field(default=None, description="Name of the option, for variant rules only.")
     investigation: str | None = Field(default=None, description="Investigation id, for investigation rules only.")
+    only_with_discussed: str | None = Field(
+        default=None,
+        description="Show this caveat, variant or argument only when that category is commonly discussed for the case.",
+    )
     when: list[Condition] = Field(description="All must hold; an empty list matches every case.")
     because: str = Field(min_length=10)
     cites: list[CitationSpec] = Field(min_length=1)
@@ -87,6 +92,8 @@ class RuleSpec(Strict):
         given = {k for k in ("category", "derives", "label", "investigation") if getattr(self, k) is not None}
         if given != wanted:
             raise ValueError(f"a {self.effect} rule names exactly {sorted(wanted)}, got {sorted(given)}")
+        if self.only_with_discussed is not None and self.effect not in PRESENTATION_EFFECTS:
+            raise ValueError(f"`only_with_discussed` applies to {sorted(PRESENTATION_EFFECTS)} rules only")
         if self.when and not self.examples.not_fires:
             raise ValueError("a rule with conditions needs at least one `not_fires` example")
         if not self.when and self.examples.not_fires:

@@ -61,11 +61,12 @@ def test_colorectal_case_is_partitioned_with_citations(client: TestClient) -> No
 def test_extensive_extrahepatic_disease_moves_resection_with_the_chain_shown(client: TestClient) -> None:
     body = explain(client, extrahepatic_disease="extensive")
     resection = next(c for c in body["not_discussed"] if c["category"] == "surgical_resection")
-    assert [r["rule"] for r in resection["reasons"]] == ["resection.not_discussed.not_possible"]
-    assert resection["reasons"][0]["derived_facts"] == ["resection_not_possible"]
+    assert [r["rule"] for r in resection["reasons"]] == ["resection.not_discussed.not_suitable"]
+    assert resection["reasons"][0]["derived_facts"] == ["resection_not_suitable"]
     chain = {f["fact"]: [s["rule"] for s in f["derived_by"]] for f in body["derived_facts"]}
-    assert chain["resection_not_possible"] == ["fact.resection_not_possible.extensive_extrahepatic"]
-    assert chain["surgery_not_an_option"] == ["fact.surgery_not_an_option.not_possible"]
+    assert chain["resection_not_suitable"] == ["fact.resection_not_suitable.extensive_extrahepatic"]
+    assert chain["surgery_not_an_option"] == ["fact.surgery_not_an_option.not_suitable"]
+    assert "resection_not_possible" not in chain, "extensive disease elsewhere is not a technical barrier"
     radiotherapy = next(c for c in body["discussed"] if c["category"] == "external_radiotherapy")
     assert radiotherapy["rationale"][0]["derived_facts"] == ["surgery_not_an_option"]
 

@@ -15,7 +15,7 @@ GOLDEN: list[tuple[str, dict[str, Any], set[str]]] = [
             "extrahepatic_disease": "none", "liver_function": "normal", "performance_status": 0,
             "symptomatic": False, "kras_status": "wild_type",
         },
-        {"surgical_resection", "systemic_chemotherapy", "targeted_therapy", "immunotherapy", "tace",
+        {"surgical_resection", "systemic_chemotherapy", "targeted_therapy", "immunotherapy",
          "clinical_trial", "active_monitoring", "palliative_care"},
     ),
     (
@@ -45,7 +45,7 @@ GOLDEN: list[tuple[str, dict[str, Any], set[str]]] = [
             "symptomatic": True, "kras_status": "mutant",
         },
         {"ablation", "systemic_chemotherapy", "targeted_therapy", "immunotherapy", "hepatic_arterial_infusion",
-         "tace", "sirt", "external_radiotherapy", "liver_transplantation", "clinical_trial", "palliative_care"},
+         "tace", "sirt", "external_radiotherapy", "clinical_trial", "palliative_care"},
     ),
     (
         "pancreatic primary, liver only",
@@ -53,7 +53,7 @@ GOLDEN: list[tuple[str, dict[str, Any], set[str]]] = [
             "primary_site": "pancreas", "lesion_count": 3, "largest_lesion_cm": 3.5,
             "extrahepatic_disease": "none", "liver_function": "normal", "performance_status": 1,
         },
-        {"systemic_chemotherapy", "targeted_therapy", "immunotherapy", "tace", "external_radiotherapy",
+        {"systemic_chemotherapy", "targeted_therapy", "immunotherapy", "external_radiotherapy",
          "clinical_trial", "palliative_care"},
     ),
 ]  # fmt: skip

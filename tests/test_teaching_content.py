@@ -100,8 +100,11 @@ def test_unknown_primary_makes_biopsy_relevant_to_find_the_origin(client: TestCl
 
 
 def test_angiography_is_linked_to_vascular_treatments_discussed(client: TestClient) -> None:
-    work_up = {i["id"]: i for i in explain(client)["investigations"]}
-    assert "investigation.angiography.when_tace_discussed" in [s["rule"] for s in work_up["angiography"]["relevance"]]
+    work_up = {i["id"]: i for i in explain(client, liver_function="cirrhosis")["investigations"]}
+    linked = [s["rule"] for s in work_up["angiography"]["relevance"]]
+    assert "investigation.angiography.when_tace_discussed" in linked
+    assert "investigation.angiography.when_hepatic_arterial_infusion_discussed" in linked
+    assert explain(client)["investigations"][6]["relevance"] == [], "no vascular treatment discussed"
 
 
 def test_about_states_purpose_limits_sources_and_review(client: TestClient) -> None:

@@ -35,7 +35,7 @@ def test_resection_moves_with_extrahepatic_disease_and_says_why(client: TestClie
     assert change["statement"] == (
         "Surgical resection would be not typically discussed if extrahepatic_disease were extensive (now none)."
     )
-    assert [b["rule"] for b in change["because"]] == ["resection.not_discussed.not_possible"]
+    assert [b["rule"] for b in change["because"]] == ["resection.not_discussed.not_suitable"]
     assert change["because"][0]["citations"]
 
 
@@ -102,7 +102,7 @@ def test_compare_names_the_changed_input_and_the_categories_that_move(client: Te
     moves = {d["category"]: (d["a"], d["b"]) for d in body["differences"]}
     assert moves["surgical_resection"] == ("discussed", "not_discussed")
     resection = next(d for d in body["differences"] if d["category"] == "surgical_resection")
-    assert [s["rule"] for s in resection["b_because"]] == ["resection.not_discussed.not_possible"]
+    assert [s["rule"] for s in resection["b_because"]] == ["resection.not_discussed.not_suitable"]
     assert sorted(moves) + sorted(body["unchanged"]) and len(moves) + len(body["unchanged"]) == 14
     assert "multidisciplinary team (MDT)" in body["disclaimer"]
 

@@ -76,6 +76,14 @@ class Explainer:
     def _fired(self, key: str, effect: str, fired: frozenset[str]) -> list[Rule]:
         return [r for r in self._by_key.get((key, effect), []) if r.id in fired]
 
+    def _shown(self, key: str, effect: str, fired: frozenset[str], statuses: dict[str, Status]) -> list[Rule]:
+        """Fired presentation rules whose `only_with_discussed` category (if any) is discussed."""
+        return [
+            r
+            for r in self._fired(key, effect, fired)
+            if r.spec.only_with_discussed is None or statuses[r.spec.only_with_discussed] == "discussed"
+        ]
+
     def status(self, category: str, fired: frozenset[str]) -> Status:
         """Exclusions win: any fired not_discussed rule outweighs every discussed rule."""
         if self._fired(category, "not_discussed", fired):
@@ -101,16 +109,16 @@ class Explainer:
             citations=citations(category.otherwise.cites),
         )
 
-    def _arguments(self, category: str, case: Case, fired: frozenset[str]) -> Arguments:
+    def _arguments(self, category: str, case: Case, fired: frozenset[str], statuses: dict[str, Status]) -> Arguments:
         return Arguments(
-            in_favour=[self.statement(r, case) for r in self._fired(category, "argument_for", fired)],
-            against=[self.statement(r, case) for r in self._fired(category, "argument_against", fired)],
+            in_favour=[self.statement(r, case) for r in self._shown(category, "argument_for", fired, statuses)],
+            against=[self.statement(r, case) for r in self._shown(category, "argument_against", fired, statuses)],
         )
 
-    def _variants(self, category: str, case: Case, fired: frozenset[str]) -> list[Variant]:
+    def _variants(self, category: str, case: Case, fired: frozenset[str], statuses: dict[str, Status]) -> list[Variant]:
         return [
             Variant(label=r.spec.label or r.id, **self.statement(r, case).model_dump())
-            for r in self._fired(category, "variant", fired)
+            for r in self._shown(category, "variant", fired, statuses)
         ]
 
     def _investigations(self, case: Case, fired: frozenset[str], discussed: set[str]) -> list[Investigation]:
@@ -141,13 +149,14 @@ class Explainer:
 
     def explain(self, case: Case, evaluation: Evaluation) -> Explanation:
         fired = evaluation.fired
+        statuses = self.partition(fired)
         discussed: list[DiscussedCategory] = []
         not_discussed: list[NotDiscussedCategory] = []
         for cat in self.book.categories:
             deciding = self.deciding(cat, case, fired)
-            arguments = self._arguments(cat.id, case, fired)
-            if self.status(cat.id, fired) == "discussed":
-                caveats = [self.statement(r, case) for r in self._fired(cat.id, "caveat", fired)]
+            arguments = self._arguments(cat.id, case, fired, statuses)
+            if statuses[cat.id] == "discussed":
+                caveats = [self.statement(r, case) for r in self._shown(cat.id, "caveat", fired, statuses)]
                 discussed.append(
                     DiscussedCategory(
                         category=cat.id,
@@ -155,7 +164,7 @@ class Explainer:
                         summary=f"{cat.label}: commonly discussed in the sources for a case like this.",
                         rationale=deciding,
                         caveats=caveats,
-                        variants=self._variants(cat.id, case, fired),
+                        variants=self._variants(cat.id, case, fired, statuses),
                         arguments=arguments,
                         citations=_unique([c for s in (*deciding, *caveats) for c in s.citations]),
                     )

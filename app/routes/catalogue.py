@@ -62,6 +62,7 @@ def rules(svc: Svc) -> RulebookOut:
                 derives=r.spec.derives,
                 label=r.spec.label,
                 investigation=r.spec.investigation,
+                only_with_discussed=r.spec.only_with_discussed,
                 when=[
                     ConditionOut(field=c.field, op=c.op, value=c.value, param=c.param, fact=c.fact, text=c.text())
                     for c in r.conditions
