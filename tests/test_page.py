@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from typing import Literal, get_args, get_origin
 
 import pytest
+from annotated_types import Ge, Le
 from fastapi.testclient import TestClient
 
 from app.routes.page import ASSETS, WEB_DIR
@@ -24,6 +25,7 @@ class FormControls(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.controls: set[tuple[str, str]] = set()
+        self.number_bounds: dict[str, tuple[str | None, str | None]] = {}
         self.inline: list[str] = []
         self._select: str | None = None
 
@@ -35,6 +37,8 @@ class FormControls(HTMLParser):
             self.controls.add((self._select, attributes.get("value") or ""))
         elif tag == "input" and attributes.get("name"):
             self.controls.add((attributes["name"] or "", attributes.get("value") or ""))
+            if attributes.get("type") == "number":
+                self.number_bounds[attributes["name"] or ""] = (attributes.get("min"), attributes.get("max"))
         if tag == "script" and not attributes.get("src"):
             self.inline.append("<script> without src")
         if tag == "style":
@@ -122,6 +126,16 @@ def test_the_form_offers_every_input_and_every_value_of_the_request_contract() -
         offered = {value for control, value in controls if control == name}
         assert choices(field.annotation) <= offered, f"{name}: {choices(field.annotation) - offered} missing"
     assert {value for control, value in controls if control == "performance_status"} == {"0", "1", "2", "3", "4"}
+
+
+def test_number_fields_carry_the_bounds_of_the_request_contract() -> None:
+    bounds = parsed_index().number_bounds
+    assert set(bounds) == {"lesion_count", "largest_lesion_cm"}
+    for name, (low, high) in bounds.items():
+        metadata = Case.model_fields[name].metadata
+        minimum = next(m.ge for m in metadata if isinstance(m, Ge))
+        maximum = next(m.le for m in metadata if isinstance(m, Le))
+        assert (low, high) == (str(minimum), str(maximum)), name
 
 
 def test_every_optional_input_can_stay_unknown() -> None:
