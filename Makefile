@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schemas screenshot clean
+.PHONY: run test lint schemas screenshot bench profile clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (durable-rules does not import on 3.13)"; exit 1; }
@@ -34,6 +34,23 @@ schemas: $(STAMP)
 screenshot: $(STAMP)
 	LIVERMETS_REQUIRE_BROWSER=1 $(VENV)/bin/pytest tests/test_page_browser.py -k colorectal_case
 	cp test-artifacts/page-result.png docs/screenshot-page.png
+
+# Throughput, latency, memory and start-up against a real server (about 3 minutes; prints a
+# table). Needs wrk: installed here with apt-get when run as root, otherwise say how.
+bench: $(STAMP) wrk
+	$(VENV)/bin/python -m bench
+
+# Where the time of POST /v1/explain goes under load (py-spy samples the server).
+profile: $(STAMP) wrk
+	@test -x $(VENV)/bin/py-spy || $(VENV)/bin/pip install --quiet 'py-spy==0.4.3'
+	$(VENV)/bin/python -m bench.profile
+
+.PHONY: wrk
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	  else echo "make bench needs wrk: sudo apt-get install wrk (Debian/Ubuntu) or brew install wrk"; exit 1; fi; }
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,57 @@
+"""In-process figures: the durable-rules adapter against the pure-Python reference evaluator
+(tests/oracle.py) on the same cases, and the other per-case costs of an explanation, so the
+HTTP figures can be attributed."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.engine import RulesEngine
+from app.rulebook import Rulebook, load_rulebook
+from app.settings import Settings
+from app.startup import build_service
+from schemas.case import Case
+from schemas.explanation import Explanation
+from tests import oracle
+
+_to_json = Explanation.__pydantic_serializer__.to_json
+
+
+@dataclass(frozen=True)
+class InProcess:
+    engine_per_s: float
+    oracle_per_s: float
+    explain_per_s: float  # engine + assembly of the explanation model
+    serialise_per_s: float  # explanation model to JSON bytes
+    explanation_bytes: float  # mean size of one explanation
+
+
+def _rate(work: Callable[[Any], object], items: list[Any], seconds: float) -> float:
+    done = 0
+    started = time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        for item in items:
+            work(item)
+        done += len(items)
+    return done / elapsed
+
+
+def measure(cases: list[dict[str, Any]], seconds: float) -> InProcess:
+    settings = Settings()
+    book: Rulebook = load_rulebook(settings.rules_dir, settings.seeds_dir)
+    engine = RulesEngine(book)
+    service = build_service(settings)
+    validated = [Case.model_validate(c) for c in cases]
+    facts = [c.known_facts() for c in validated]
+    for f in facts:  # the two evaluators must agree, or the ratio means nothing
+        if engine.evaluate(f) != oracle.evaluate(book, f):
+            raise AssertionError(f"engine and oracle disagree on {f}")
+    explanations = [service.explain(c) for c in validated]
+    return InProcess(
+        engine_per_s=_rate(engine.evaluate, facts, seconds),
+        oracle_per_s=_rate(lambda f: oracle.evaluate(book, f), facts, seconds),
+        explain_per_s=_rate(service.explain, validated, seconds),
+        serialise_per_s=_rate(_to_json, explanations, seconds),
+        explanation_bytes=sum(len(_to_json(e)) for e in explanations) / len(explanations),
+    )

@@ -1,0 +1,94 @@
+"""Runs wrk (Debian's `wrk` package) and reads its report. POST bodies come from a generated
+Lua script that cycles through a fixed list, so every request is a realistic case."""
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+INSTALL_HINT = "wrk is needed: apt-get install wrk (Debian/Ubuntu), then run `make bench` again"
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int  # socket errors plus non-2xx answers: must be 0 for the figures to count
+
+
+def available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not match:
+        raise ValueError(f"unreadable wrk latency {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse(report: str) -> WrkResult:
+    """Reads `wrk --latency` output."""
+    total = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", report)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", report)
+    p50 = re.search(r"^\s+50%\s+(\S+)", report, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", report, re.M)
+    if not (total and rps and p50 and p99):
+        raise ValueError(f"unreadable wrk report:\n{report}")
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", report))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", report)
+    return WrkResult(
+        requests=int(total.group(1)),
+        seconds=_ms(total.group(2) + total.group(3)) / 1000,
+        rps=float(rps.group(1)),
+        p50_ms=_ms(p50.group(1)),
+        p99_ms=_ms(p99.group(1)),
+        errors=errors + (int(non_2xx.group(1)) if non_2xx else 0),
+    )
+
+
+def post_script(path: str, bodies: list[Any], headers: dict[str, str] | None = None) -> str:
+    """Lua for wrk: each request POSTs the next body of the list (per wrk thread)."""
+    lua_bodies = ",\n".join(_lua_string(json.dumps(b)) for b in bodies)
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    lua_headers = ", ".join(f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in all_headers.items())
+    return f"""
+local bodies = {{
+{lua_bodies}
+}}
+local headers = {{ {lua_headers} }}
+local i = 0
+request = function()
+  i = i % #bodies + 1
+  return wrk.format("POST", {_lua_string(path)}, headers, bodies[i])
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    # Lua long brackets take the text verbatim; pick a level the text does not contain.
+    level = 0
+    while f"]{'=' * level}]" in text:
+        level += 1
+    eq = "=" * level
+    return f"[{eq}[{text}]{eq}]"
+
+
+def run(url: str, *, connections: int, seconds: float, script: str | None = None, timeout_s: int = 10) -> WrkResult:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", f"--timeout={timeout_s}s", "--latency"]
+    with tempfile.TemporaryDirectory() as tmp:
+        if script is not None:
+            lua = Path(tmp) / "body.lua"
+            lua.write_text(script)
+            command += ["-s", str(lua)]
+        done = subprocess.run([*command, url], capture_output=True, text=True, check=True, timeout=seconds + 120)
+    return parse(done.stdout)
