@@ -167,7 +167,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = engine_rows(seconds / 2) + http_rows(seconds, soak=not args.quick)
     print(table(rows))
     # Other work on the machine lowers every figure: say how busy it was.
-    print(f"\n1-minute load average: {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (2 would be both cores busy)")
+    load_after = os.getloadavg()[0]
+    print(f"\n1-minute load average: {load_before:.2f} before, {load_after:.2f} after (2 = both cores busy)")
     if args.json:
         print(json.dumps([r.__dict__ for r in rows], indent=2))
 
