@@ -4,7 +4,9 @@ from app.core.service import ExplainerService
 from app.errors import ServiceNotReady
 
 
-def service(request: Request) -> ExplainerService:
+async def service(request: Request) -> ExplainerService:
+    # async on purpose: FastAPI runs a plain `def` dependency in its thread pool, and that extra
+    # hand-off cost more than the whole /healthz answer (measured with wrk; see README Performance).
     # Before the lifespan has loaded the rulebook there is no service: answer 503, not a 500.
     svc: ExplainerService | None = getattr(request.app.state, "service", None)
     if svc is None:
