@@ -118,7 +118,12 @@ def http_rows(seconds: float, soak: bool) -> list[Row]:
         two = _check(
             wrk.run(f"{srv.url}/v1/explain", connections=CONNECTIONS, seconds=seconds, script=explain_lua), "2 workers"
         )
-        rows.append(Row("POST /v1/explain with --workers 2 (wrk shares the 2 cores)", _latency(two)))
+        rows.append(Row("POST /v1/explain, uvicorn --workers 2 (one shared socket)", _latency(two)))
+    with server.serve_reuseport(2) as url:
+        spread = _check(
+            wrk.run(f"{url}/v1/explain", connections=CONNECTIONS, seconds=seconds, script=explain_lua), "reuseport"
+        )
+        rows.append(Row("POST /v1/explain, 2 processes, SO_REUSEPORT", _latency(spread)))
     return rows
 
 

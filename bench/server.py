@@ -48,32 +48,69 @@ def free_port() -> int:
         return port
 
 
-@contextmanager
-def serve(workers: int = 1, env: dict[str, str] | None = None, timeout_s: float = 60) -> Iterator[Server]:
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    if workers > 1:
-        command += ["--workers", str(workers)]
-    url = f"http://127.0.0.1:{port}"
-    started = time.perf_counter()
+UVICORN = [sys.executable, "-m", "uvicorn", "app.main:app"]
+
+
+def _spawn(args: list[str], pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
     # The service's JSON access log stays on (as deployed); its lines go nowhere.
-    process = subprocess.Popen(
-        command,
+    return subprocess.Popen(
+        [*UVICORN, *args],
         cwd=PROJECT_ROOT,
-        env={**os.environ, **(env or {})},
+        env=dict(os.environ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        pass_fds=pass_fds,
     )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def serve(workers: int = 1, timeout_s: float = 60) -> Iterator[Server]:
+    """`uvicorn app.main:app` (with `--workers N` when N > 1: one socket shared by the workers)."""
+    port = free_port()
+    args = ["--host", "127.0.0.1", "--port", str(port)] + (["--workers", str(workers)] if workers > 1 else [])
+    url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    process = _spawn(args)
     try:
         startup = _first_answer(url, process, started, timeout_s)
         yield Server(process=process, url=url, startup_s=startup)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
+
+
+@contextmanager
+def serve_reuseport(processes: int, timeout_s: float = 60) -> Iterator[str]:
+    """N single-worker processes, each with its own SO_REUSEPORT socket on one port: the kernel
+    spreads connections over them, as a load balancer spreads them over replicas."""
+    port = free_port()
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        for _ in range(processes):
+            with socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                sock.bind(("127.0.0.1", port))
+                sock.listen(2048)
+                children.append(_spawn(["--fd", str(sock.fileno())], pass_fds=(sock.fileno(),)))
+        url = f"http://127.0.0.1:{port}"
+        started = time.perf_counter()
+        for child in children:
+            _first_answer(url, child, started, timeout_s)
+        # Fresh connections hash to every socket; a process still starting holds them in its backlog.
+        for _ in range(20):
+            httpx.get(f"{url}/healthz", timeout=timeout_s).raise_for_status()
+        yield url
+    finally:
+        for child in children:
+            _stop(child)
 
 
 def _first_answer(url: str, process: subprocess.Popen[bytes], started: float, timeout_s: float) -> float:
