@@ -100,9 +100,7 @@ def http_rows(seconds: float, soak: bool) -> list[Row]:
             ]
         batch_lua = wrk.post_script("/v1/explain/batch", [batch_body])
         batch = _check(
-            wrk.run(
-                f"{srv.url}/v1/explain/batch", connections=1, seconds=max(seconds, 10), script=batch_lua, timeout_s=60
-            ),
+            wrk.run(f"{srv.url}/v1/explain/batch", connections=1, seconds=2 * seconds, script=batch_lua, timeout_s=60),
             "batch",
         )
         per_s = batch.rps * 1000
