@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.logging import DefaultFormatter as UvicornDefaultFormatter
 
 from app.settings import Settings
 
@@ -50,17 +51,24 @@ def configure_logging(settings: Settings) -> None:
     """JSON lines on stderr for the service's loggers, once per process (idempotent).
 
     uvicorn's own access log is switched off: the access line here replaces it, and uvicorn's
-    includes the query string."""
+    includes the query string. uvicorn's other lines become JSON lines too."""
     root = logging.getLogger("livermets")
     root.setLevel(settings.log_level)
     if not any(getattr(h, _HANDLER_MARK, False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
-        setattr(handler, _HANDLER_MARK, True)
-        root.addHandler(handler)
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(JsonFormatter())
+        setattr(stream, _HANDLER_MARK, True)
+        root.addHandler(stream)
         root.propagate = False
     logging.getLogger(ACCESS_LOGGER).disabled = not settings.access_log
     logging.getLogger("uvicorn.access").disabled = True
+    # uvicorn logs an unhandled exception with its message and traceback, which may quote request
+    # data. Its default handlers get the JSON formatter (exception type only); a logging config
+    # of the operator's own (`uvicorn --log-config`) is left alone.
+    for name in ("uvicorn", "uvicorn.error"):
+        for uvicorn_handler in logging.getLogger(name).handlers:
+            if isinstance(uvicorn_handler.formatter, UvicornDefaultFormatter):
+                uvicorn_handler.setFormatter(JsonFormatter())
 
 
 def _request_id(scope: Scope) -> str:

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
@@ -335,3 +336,32 @@ def test_the_access_log_can_be_switched_off(app_settings: Settings, logs: Collec
         assert logs.access_lines() == []
     finally:  # logging is per process: leave it as the other tests' apps configured it
         logging.getLogger(ACCESS_LOGGER).disabled = False
+
+
+def test_an_unhandled_exception_is_logged_by_type_without_its_message(app_settings: Settings) -> None:
+    from tests.live_server import serve
+
+    app = create_app(app_settings)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError(f"failed on case {SENTINEL_TEXT}")
+
+    collect = Collect()
+    uvicorn_logger = logging.getLogger("uvicorn")
+    with serve(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        # uvicorn sets up its handlers when the server is configured: look at them after that.
+        formatters = [h.formatter for h in uvicorn_logger.handlers]
+        uvicorn_logger.addHandler(collect)
+        try:
+            assert http.get("/boom").status_code == 500
+        finally:
+            uvicorn_logger.removeHandler(collect)
+    crashes = [r for r in collect.records if r.exc_info]
+    assert len(crashes) == 1
+    assert formatters and all(isinstance(f, JsonFormatter) for f in formatters)
+    line = json.loads(JsonFormatter().format(crashes[0]))
+    assert line["exception"] == "RuntimeError"
+    for formatter in formatters:
+        assert formatter is not None
+        assert SENTINEL_TEXT not in formatter.format(crashes[0])
