@@ -15,6 +15,7 @@ from app.routes import batch, catalogue, explain, health, page, ready
 from app.security import SecurityHeaders, add_security
 from app.settings import Settings
 from app.startup import build_service
+from app.strict_query import RejectUnknownQuery
 
 DESCRIPTION = """
 Educational decision aid for liver metastases (secondary liver cancer): for a case description,
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         path_limits={"/v1/explain/batch": settings.max_batch_body_bytes},
     )
+    app.add_middleware(RejectUnknownQuery, api=app)
     document_errors(app)
     # Added innermost first: RequestContext ends up outermost, so every response (401, 413,
     # CORS preflight) carries the request id and the security headers and is logged.

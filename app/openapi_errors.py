@@ -42,8 +42,12 @@ def document_errors(app: FastAPI) -> None:
             defs = schemas["ErrorResponse"].pop("$defs", {})
             for name, definition in defs.items():
                 schemas.setdefault(name, definition)
-            for operations in schema.get("paths", {}).values():
+            for path, operations in schema.get("paths", {}).items():
                 for operation in operations.values():
+                    if path.startswith("/v1/"):  # unknown query parameters (app/strict_query.py)
+                        operation.setdefault("responses", {}).setdefault(
+                            "422", {"description": "Invalid request: an unknown field or query parameter"}
+                        )
                     for status, response in operation.get("responses", {}).items():
                         # FastAPI's default 422 schema (HTTPValidationError) is not what app/errors.py sends.
                         if status in ERROR_STATUSES and (

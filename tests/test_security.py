@@ -144,7 +144,7 @@ def test_a_sane_incoming_request_id_is_kept_others_are_replaced(client: TestClie
 
 
 def test_one_json_line_per_request_with_method_path_status_duration_and_id(client: TestClient, logs: Collect) -> None:
-    explained = client.post("/v1/explain?debug=1", json=BASE_CASE, headers={"X-Request-ID": "abc-1"})
+    explained = client.post("/v1/explain?what_if=false", json=BASE_CASE, headers={"X-Request-ID": "abc-1"})
     refused = client.post("/v1/explain", json={"primary_site": "liver"})
     lines = logs.access_lines()
     assert len(lines) == 2
@@ -238,6 +238,29 @@ def test_every_request_body_schema_rejects_unknown_fields(client: TestClient) ->
                 checked[name] = schema.get("additionalProperties")
     assert {"Case", "BatchRequest"} <= set(checked)
     assert {name: rule for name, rule in checked.items() if rule is not False} == {}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("POST", "/v1/explain?whatif=true", BASE_CASE),
+        ("POST", "/v1/explain/batch?mode=fast", {"cases": [BASE_CASE]}),
+        ("GET", "/v1/rules?category=ablation", None),
+    ],
+)
+def test_unknown_query_parameters_are_rejected_naming_them(
+    client: TestClient, method: str, url: str, body: Any
+) -> None:
+    response = client.request(method, url, json=body)
+    assert response.status_code == 422
+    name = url.split("?")[1].split("=")[0]
+    assert response.json()["detail"][0]["field"] == f"query.{name}"
+    assert f"unknown query parameter {name!r}" in response.json()["detail"][0]["message"]
+
+
+def test_declared_query_parameters_and_pages_outside_the_api_are_not_affected(client: TestClient) -> None:
+    assert client.post("/v1/explain?what_if=false", json=BASE_CASE).status_code == 200
+    assert client.get("/healthz?probe=k8s").status_code == 200
 
 
 def test_unknown_fields_are_rejected_in_batch_envelope_and_items(client: TestClient) -> None:
@@ -349,14 +372,16 @@ def test_an_unhandled_exception_is_logged_by_type_without_its_message(app_settin
 
     collect = Collect()
     uvicorn_logger = logging.getLogger("uvicorn")
-    with serve(app) as url, httpx.Client(base_url=url, timeout=30) as http:
-        # uvicorn sets up its handlers when the server is configured: look at them after that.
-        formatters = [h.formatter for h in uvicorn_logger.handlers]
-        uvicorn_logger.addHandler(collect)
-        try:
+    try:
+        with serve(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+            # An answer means the lifespan (which sets the formatters) has run.
+            assert http.get("/readyz").status_code == 200
+            formatters = [h.formatter for h in uvicorn_logger.handlers]
+            uvicorn_logger.addHandler(collect)
             assert http.get("/boom").status_code == 500
-        finally:
-            uvicorn_logger.removeHandler(collect)
+        # uvicorn logs the exception after the 500 is sent; leaving `serve` waits for that task.
+    finally:
+        uvicorn_logger.removeHandler(collect)
     crashes = [r for r in collect.records if r.exc_info]
     assert len(crashes) == 1
     assert formatters and all(isinstance(f, JsonFormatter) for f in formatters)
