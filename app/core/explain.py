@@ -2,6 +2,10 @@
 in `discussed` or `not_discussed`, each statement with the inputs, derived facts and citations
 behind it, plus the options inside each category, the arguments on both sides and the work-up."""
 
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
 from app.core.evaluation import Evaluation
 from app.rulebook import Rule, Rulebook
 from schemas.case import Case
@@ -24,6 +28,10 @@ from schemas.rulebook import CategorySpec, CitationSpec
 STATUS_WORDS: dict[str, str] = {"discussed": "commonly discussed", "not_discussed": "not typically discussed"}
 
 
+def _frozen(value: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
 def citations(specs: tuple[CitationSpec, ...] | list[CitationSpec]) -> list[Citation]:
     return [Citation(source=c.source, section=c.section, quote=c.quote) for c in specs]
 
@@ -42,39 +50,57 @@ class Explainer:
         self.book = book
         self.stamp = RulebookStamp(version=book.meta.version, date=book.meta.date)
         self._disclaimer_citations = citations(book.meta.disclaimer_cites)
-        self._by_key: dict[tuple[str, str], list[Rule]] = {}
-        for rule in book.rules:
-            key = (rule.spec.category or rule.spec.investigation or "", rule.spec.effect)
-            self._by_key.setdefault(key, []).append(rule)
         self._derive_rules = [r for r in book.rules if r.spec.derives]
+        # One explanation asks for the same groups of fired rules many times, and what-if asks
+        # for dozens of partitions: group each distinct set of fired rules once.
+        self._grouped = lru_cache(maxsize=4096)(self._group)
+        # A statement depends only on its rule and the values of the inputs the rule tests.
+        self._statement_for = lru_cache(maxsize=8192)(self._build_statement)
         self.labels = {c.id: c.label for c in book.categories}
         # Statements that do not depend on the case's values are built once; explanations share
         # them read-only (about half of all statements, and most of the assembly time).
         self._citations = {r.id: citations(r.spec.cites) for r in book.rules}
-        self._case_free: dict[str, Statement] = {}
-        placeholder = Case.model_validate(book.meta.example_base_case)
-        for rule in book.rules:
-            if all(c.field is None for c in rule.conditions):
-                self._case_free[rule.id] = self.statement(rule, placeholder)
+        self._field_tests = {
+            r.id: [(c.field, c.text()) for c in r.conditions if c.field is not None] for r in book.rules
+        }
+        self._case_free: dict[str, Statement] = {
+            r.id: self._build_statement(r.id, ()) for r in book.rules if not self._field_tests[r.id]
+        }
 
     def statement(self, rule: Rule, case: Case) -> Statement:
         cached = self._case_free.get(rule.id)
         if cached is not None:
             return cached
+        values = tuple(
+            getattr(case, field) if field != "prior_treatments" else _frozen(case.prior_treatments)
+            for field, _ in self._field_tests[rule.id]
+        )
+        return self._statement_for(rule.id, values)
+
+    def _build_statement(self, rule_id: str, values: tuple[Any, ...]) -> Statement:
+        rule = self.book.rule(rule_id)
         return Statement(
             rule=rule.id,
             because=rule.spec.because.strip(),
             inputs=[
-                InputUsed(field=c.field, value=getattr(case, c.field), condition=c.text())
-                for c in rule.conditions
-                if c.field is not None
+                InputUsed(field=field, value=list(value) if isinstance(value, tuple) else value, condition=text)
+                for (field, text), value in zip(self._field_tests[rule.id], values, strict=True)
             ],
             derived_facts=[c.fact for c in rule.conditions if c.fact is not None],
             citations=self._citations[rule.id],
         )
 
     def _fired(self, key: str, effect: str, fired: frozenset[str]) -> list[Rule]:
-        return [r for r in self._by_key.get((key, effect), []) if r.id in fired]
+        return self._grouped(fired).get((key, effect), [])
+
+    def _group(self, fired: frozenset[str]) -> dict[tuple[str, str], list[Rule]]:
+        """The fired rules by (category or investigation, effect), in rulebook order."""
+        groups: dict[tuple[str, str], list[Rule]] = {}
+        for rule in self.book.rules:
+            if rule.id in fired:
+                key = (rule.spec.category or rule.spec.investigation or "", rule.spec.effect)
+                groups.setdefault(key, []).append(rule)
+        return groups
 
     def _shown(self, key: str, effect: str, fired: frozenset[str], statuses: dict[str, Status]) -> list[Rule]:
         """Fired presentation rules whose `only_with_discussed` category (if any) is discussed."""
