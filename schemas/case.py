@@ -1,6 +1,6 @@
 """The case description a caller sends: the request contract of POST /v1/explain."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -28,6 +28,9 @@ PrimaryTumourStatus = Literal["in_place", "resected"]
 PriorTreatment = Literal["chemotherapy", "liver_resection", "ablation", "radiotherapy", "embolisation"]
 KrasStatus = Literal["mutant", "wild_type"]
 HormoneReceptorStatus = Literal["positive", "negative"]
+
+# Each treatment at most once (the validator below enforces it; the schema says so too).
+TreatmentList = Annotated[list[PriorTreatment], Field(max_length=5, json_schema_extra={"uniqueItems": True})]
 
 # Optional inputs: absent (or null) means "unknown", and the explanation says so.
 OPTIONAL_FIELDS = (
@@ -83,9 +86,8 @@ class Case(BaseModel):
     primary_tumour_status: PrimaryTumourStatus | None = Field(
         default=None, description="Primary tumour still in place or already removed; absent = unknown."
     )
-    prior_treatments: list[PriorTreatment] | None = Field(
+    prior_treatments: TreatmentList | None = Field(
         default=None,
-        max_length=5,
         description="Treatments already given; [] = none, absent = unknown.",
     )
     kras_status: KrasStatus | None = Field(default=None, description="KRAS gene status; absent = unknown.")

@@ -116,3 +116,14 @@ def test_compare_rejects_an_invalid_case_naming_the_field(client: TestClient) ->
     response = client.post("/v1/compare", json={"a": BASE_CASE, "b": {**BASE_CASE, "lesion_count": 0}})
     assert response.status_code == 422
     assert response.json()["detail"][0]["field"] == "b.lesion_count"
+
+
+def test_prior_treatments_are_toggled_one_at_a_time(client: TestClient) -> None:
+    case = {**BASE_CASE, "prior_treatments": ["chemotherapy"]}
+    changes = [c for c in what_if(client, case)["changes"] if c["field"] == "prior_treatments"]
+    statements = [c["statement"] for c in changes]
+    assert "Ablation would be commonly discussed if prior_treatments also included liver_resection." in statements
+    unknown = {
+        tuple(e["value"]) for e in what_if(client, BASE_CASE)["unknown_inputs"] if e["field"] == "prior_treatments"
+    }
+    assert unknown == {(), ("chemotherapy",), ("liver_resection",), ("ablation",), ("radiotherapy",), ("embolisation",)}

@@ -4,7 +4,7 @@ evaluator as the explanation, never hand-written."""
 
 from dataclasses import dataclass
 from types import UnionType
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import ValidationError
 
@@ -20,6 +20,8 @@ NUMERIC_STEP = {"lesion_count": 1, "performance_status": 1, "largest_lesion_cm":
 def _values_of(annotation: Any) -> list[Any]:
     """Every value a categorical or boolean input (or a list's items) can take, in contract order."""
     origin = get_origin(annotation)
+    if origin is Annotated:
+        return _values_of(get_args(annotation)[0])
     if origin is Literal:
         return list(get_args(annotation))
     if annotation is bool:
