@@ -52,23 +52,22 @@ class BatchResponse(BaseModel):
 BatchItem = Annotated[Case | Any, Field(union_mode="left_to_right")]
 
 
-def _item_problems(raw: Any) -> list[dict[str, Any]]:
+def _validate(raw: Any) -> tuple[Case | None, list[dict[str, Any]]]:
+    """An item the batch model did not accept as a Case, validated on its own for its errors."""
     try:
-        Case.model_validate(raw)
+        return Case.model_validate(raw), []
     except ValidationError as exc:
         problems = [_problem(dict(e)) for e in exc.errors()]
-    else:  # pragma: no cover - an item that validates here was already a Case
-        return []
     for p in problems:
         if p["field"] == "body":
             p["field"] = "case"
         if p["type"] == "model_type":
             p["message"] = "each item must be a JSON object describing a case"
-    return problems
+    return None, problems
 
 
-def _invalid(index: int, raw: Any) -> bytes:
-    entry = {"index": index, "status": "invalid", "error": "invalid_request", "detail": _item_problems(raw)}
+def _invalid(index: int, problems: list[dict[str, Any]]) -> bytes:
+    entry = {"index": index, "status": "invalid", "error": "invalid_request", "detail": problems}
     return json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -104,13 +103,12 @@ def router(settings: Settings) -> APIRouter:
         parts: list[bytes] = []
         explained = 0
         for index, item in enumerate(batch.cases):
-            if isinstance(item, Case):
-                parts.append(
-                    b'{"index":%d,"status":"ok","explanation":%s}' % (index, _explanation_json(svc.explain(item)))
-                )
-                explained += 1
-            else:
-                parts.append(_invalid(index, item))
+            case, problems = (item, []) if isinstance(item, Case) else _validate(item)
+            if case is None:
+                parts.append(_invalid(index, problems))
+                continue
+            parts.append(b'{"index":%d,"status":"ok","explanation":%s}' % (index, _explanation_json(svc.explain(case))))
+            explained += 1
         count = len(batch.cases)
         head = b'{"count":%d,"explained":%d,"invalid":%d,"results":[' % (count, explained, count - explained)
         return Response(content=head + b",".join(parts) + b"]}", media_type="application/json")
