@@ -36,9 +36,9 @@ def _case_property(document: dict[str, Any], name: str) -> dict[str, Any]:
     suppress_health_check=list(HealthCheck),
 )
 def test_every_operation_survives_generated_requests(case: schemathesis.Case[Any]) -> None:
-    # "Schema-valid request rejected" is left out on purpose: the case contract is stricter than
-    # JSON Schema can say (1.0 is not a lesion count, a prior treatment may not repeat); the
-    # known gap that JSON Schema *can* say is pinned by the xfail below.
+    # "Schema-valid request rejected" is left out on purpose: JSON Schema counts 100.0 as an
+    # integer, while the case contract is strict and refuses it for lesion_count and
+    # performance_status ("Types are strict" in the README). It is the only rejection it finds.
     case.call_and_validate(excluded_checks=[positive_data_acceptance])
 
 
