@@ -13,8 +13,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.case import Case
 
+# Bodies that wrap cases: their own top-level fields are not the case's fields.
+ENVELOPE_FIELDS = {"/v1/compare": ("a", "b"), "/v1/explain/batch": ("cases",)}
 
-def _problem(err: dict[str, Any]) -> dict[str, Any]:
+
+def _problem(err: dict[str, Any], envelope: tuple[str, ...] = ()) -> dict[str, Any]:
     loc = [str(p) for p in err.get("loc", ()) if p != "body"]
     field = ".".join(loc) or "body"
     kind = err.get("type", "")
@@ -27,7 +30,8 @@ def _problem(err: dict[str, Any]) -> dict[str, Any]:
     elif kind == "missing":
         message = f"field {field!r} is required"
     elif kind == "extra_forbidden":
-        message = f"unknown field {field!r}; allowed fields: {', '.join(Case.model_fields)}"
+        allowed = envelope if envelope and len(loc) == 1 else tuple(Case.model_fields)
+        message = f"unknown field {field!r}; allowed fields: {', '.join(allowed)}"
     elif kind in {"model_attributes_type", "dict_type"}:
         message = "the body must be a JSON object describing the case (Content-Type: application/json)"
     problem: dict[str, Any] = {"field": field, "message": message, "type": kind}
@@ -53,7 +57,8 @@ def _utf8(text: str) -> bool:
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    detail = [_problem(e) for e in exc.errors()]
+    envelope = ENVELOPE_FIELDS.get(request.url.path, ())
+    detail = [_problem(e, envelope) for e in exc.errors()]
     return JSONResponse(status_code=422, content={"error": "invalid_request", "detail": detail})
 
 

@@ -127,3 +127,11 @@ def test_prior_treatments_are_toggled_one_at_a_time(client: TestClient) -> None:
         tuple(e["value"]) for e in what_if(client, BASE_CASE)["unknown_inputs"] if e["field"] == "prior_treatments"
     }
     assert unknown == {(), ("chemotherapy",), ("liver_resection",), ("ablation",), ("radiotherapy",), ("embolisation",)}
+
+
+def test_unknown_envelope_field_lists_the_envelope_fields(client: TestClient) -> None:
+    response = client.post("/v1/compare", json={"a": BASE_CASE, "b": BASE_CASE, "c": BASE_CASE})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["message"] == "unknown field 'c'; allowed fields: a, b"
+    inner = client.post("/v1/compare", json={"a": {**BASE_CASE, "grade": 2}, "b": BASE_CASE})
+    assert "allowed fields: primary_site" in inner.json()["detail"][0]["message"]

@@ -16,12 +16,12 @@ def _sources(svc: ExplainerService) -> list[SourceOut]:
 
 
 @router.get("/sources", response_model=list[SourceOut], summary="The five source documents")
-def sources(svc: Svc) -> list[SourceOut]:
+async def sources(svc: Svc) -> list[SourceOut]:
     return _sources(svc)
 
 
 @router.get("/about", response_model=About, summary="What the tool is for and not for, its sources and limits")
-def about(svc: Svc) -> About:
+async def about(svc: Svc) -> About:
     meta = svc.book.meta
     return About(
         purpose=meta.purpose.strip(),
@@ -34,7 +34,7 @@ def about(svc: Svc) -> About:
 
 
 @router.get("/categories", response_model=list[CategoryOut], summary="The treatment categories")
-def categories(svc: Svc) -> list[CategoryOut]:
+async def categories(svc: Svc) -> list[CategoryOut]:
     return [
         CategoryOut(id=c.id, label=c.label, description=c.description.strip(), citations=citations(c.cites))
         for c in svc.book.categories
@@ -42,7 +42,7 @@ def categories(svc: Svc) -> list[CategoryOut]:
 
 
 @router.get("/rules", response_model=RulebookOut, summary="The whole rulebook, for transparency and teaching")
-def rules(svc: Svc) -> RulebookOut:
+async def rules(svc: Svc) -> RulebookOut:
     book = svc.book
     return RulebookOut(
         version=book.meta.version,

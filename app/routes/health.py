@@ -10,5 +10,5 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness, with the rulebook in use")
-def healthz(svc: Annotated[ExplainerService, Depends(service)]) -> Health:
+async def healthz(svc: Annotated[ExplainerService, Depends(service)]) -> Health:
     return Health(status="ok", rulebook=RulebookStamp(version=svc.book.meta.version, date=svc.book.meta.date))
