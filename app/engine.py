@@ -13,7 +13,6 @@ Design around the engine's known faults (see ../shared/notes/durable-rules.md):
 - exceptions in actions come back as data, so results are checked and re-raised.
 """
 
-import copy
 import itertools
 import threading
 import uuid
@@ -109,9 +108,7 @@ class RulesEngine:
         actions = {rule.id: self._action(rule.id, rule.spec.derives) for rule in engine_rules}
         actions[_SESSION_RULE] = lambda c: None
         self._host = _QuietHost(actions)
-        # set_rulesets mutates what it is given; keep the rulebook's data intact.
-        self._host.set_rulesets({self.ruleset_name: copy.deepcopy(definition)})
-        self.definition = definition
+        self._host.set_rulesets({self.ruleset_name: definition})
 
     def _action(self, rule_id: str, derives: str | None) -> Callable[[Any], None]:
         def run(c: Any) -> None:

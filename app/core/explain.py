@@ -2,7 +2,6 @@
 in `discussed` or `not_discussed`, each statement with the inputs, derived facts and citations
 behind it, plus the options inside each category, the arguments on both sides and the work-up."""
 
-from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -28,8 +27,9 @@ from schemas.rulebook import CategorySpec, CitationSpec
 STATUS_WORDS: dict[str, str] = {"discussed": "commonly discussed", "not_discussed": "not typically discussed"}
 
 
-def _frozen(value: Sequence[str] | None) -> tuple[str, ...] | None:
-    return None if value is None else tuple(value)
+def _hashable(value: Any) -> Any:
+    """List inputs (prior treatments) as tuples, so the input values can key a cache."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def citations(specs: tuple[CitationSpec, ...] | list[CitationSpec]) -> list[Citation]:
@@ -54,27 +54,17 @@ class Explainer:
         # One explanation asks for the same groups of fired rules many times, and what-if asks
         # for dozens of partitions: group each distinct set of fired rules once.
         self._grouped = lru_cache(maxsize=4096)(self._group)
-        # A statement depends only on its rule and the values of the inputs the rule tests.
+        # A statement depends only on its rule and the values of the inputs the rule tests, so
+        # explanations share statements read-only (most of the assembly time otherwise).
         self._statement_for = lru_cache(maxsize=8192)(self._build_statement)
         self.labels = {c.id: c.label for c in book.categories}
-        # Statements that do not depend on the case's values are built once; explanations share
-        # them read-only (about half of all statements, and most of the assembly time).
         self._citations = {r.id: citations(r.spec.cites) for r in book.rules}
         self._field_tests = {
             r.id: [(c.field, c.text()) for c in r.conditions if c.field is not None] for r in book.rules
         }
-        self._case_free: dict[str, Statement] = {
-            r.id: self._build_statement(r.id, ()) for r in book.rules if not self._field_tests[r.id]
-        }
 
     def statement(self, rule: Rule, case: Case) -> Statement:
-        cached = self._case_free.get(rule.id)
-        if cached is not None:
-            return cached
-        values = tuple(
-            getattr(case, field) if field != "prior_treatments" else _frozen(case.prior_treatments)
-            for field, _ in self._field_tests[rule.id]
-        )
+        values = tuple(_hashable(getattr(case, field)) for field, _ in self._field_tests[rule.id])
         return self._statement_for(rule.id, values)
 
     def _build_statement(self, rule_id: str, values: tuple[Any, ...]) -> Statement:

@@ -59,7 +59,7 @@ class WhatIfAnalyser:
         self.explainer = explainer
         self.evaluate = evaluate
         self._categories = {c.id: c for c in book.categories}
-        self._effects = {r.id: r for r in book.rules}
+        self._book = book
         self._thresholds: dict[str, set[float]] = {}
         for rule in book.rules:
             for cond in rule.conditions:
@@ -164,7 +164,7 @@ class WhatIfAnalyser:
         return out
 
     def _rule_changes(self, rule_ids: frozenset[str]) -> list[RuleChange]:
-        rules = [self._effects[r] for r in sorted(rule_ids)]
+        rules = [self._book.rule(r) for r in sorted(rule_ids)]
         return [
             RuleChange(
                 rule=r.id,
