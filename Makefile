@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schemas screenshot bench profile clean
+.PHONY: run test lint schemas digest screenshot bench profile clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (durable-rules does not import on 3.13)"; exit 1; }
@@ -29,6 +29,11 @@ test: lint
 # Regenerate the exported JSON Schema files after changing a model in schemas/.
 schemas: $(STAMP)
 	$(VENV)/bin/python -m schemas.export
+
+# The rulebook's version, date and content digest, as rules/CHANGELOG.md records them: run it after a
+# rulebook change (and a version bump) and copy the two lines into the changelog's new entry.
+digest: $(STAMP)
+	@$(VENV)/bin/python -m app.rulebook
 
 # Refresh the README's picture of the page from the browser test that takes it (needs Chromium).
 screenshot: $(STAMP)

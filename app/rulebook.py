@@ -1,6 +1,8 @@
 """Reads rules/, validates every file against schemas/, checks citations, and returns the
 rulebook as plain data. Knows nothing of HTTP or of the rules engine."""
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -11,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from app.citations import MissingDocuments, SourceTexts
-from schemas.case import Case
+from schemas.case import LIST_FIELDS, NUMERIC_FIELDS, Case
 from schemas.rulebook import (
     CategoriesFile,
     CategorySpec,
@@ -29,8 +31,6 @@ from schemas.rulebook import (
 )
 
 FORBIDDEN_WORDING = re.compile(r"\brecommend|\bindicated\b|\byou should\b", re.IGNORECASE)
-NUMERIC_FIELDS = frozenset({"lesion_count", "largest_lesion_cm", "performance_status"})
-LIST_FIELDS = frozenset({"prior_treatments"})
 OP_WORDS = {
     "eq": "is",
     "ne": "is not",
@@ -90,15 +90,33 @@ class Rulebook:
     rules: tuple[Rule, ...]
     root: Path
     _by_id: dict[str, Rule] = field(init=False, repr=False, compare=False)
+    digest: str = field(init=False, compare=False)
 
     def rule(self, rule_id: str) -> Rule:
         return self._by_id[rule_id]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {r.id: r for r in self.rules})
+        object.__setattr__(self, "digest", content_digest(self))
 
     def derivers(self, fact: str) -> list[Rule]:
         return [r for r in self.rules if r.spec.derives == fact]
+
+
+def content_digest(book: "Rulebook") -> str:
+    """sha256 over the rulebook's content as loaded, in a canonical form: comments, `$schema` lines, key
+    order and which file a rule sits in do not count; the version and date (what the digest is recorded
+    against in rules/CHANGELOG.md) do not count either."""
+    content = {
+        "meta": book.meta.model_dump(mode="json", exclude={"version", "date"}),
+        "sources": sorted((s.model_dump(mode="json") for s in book.sources.values()), key=lambda s: s["id"]),
+        "categories": [c.model_dump(mode="json") for c in book.categories],
+        "parameters": sorted((p.model_dump(mode="json") for p in book.parameters.values()), key=lambda p: p["id"]),
+        "investigations": [i.model_dump(mode="json") for i in book.investigations],
+        "rules": sorted((r.spec.model_dump(mode="json") for r in book.rules), key=lambda r: r["id"]),
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class _Errors:
@@ -214,6 +232,9 @@ def _check_references(book: Rulebook, errors: _Errors) -> None:
             errors.add(where, f"unknown category {rule.spec.category!r}")
         if rule.spec.only_with_discussed is not None and rule.spec.only_with_discussed not in category_ids:
             errors.add(where, f"unknown category {rule.spec.only_with_discussed!r} in only_with_discussed")
+        for other in rule.spec.unless_fired:
+            if other not in book._by_id:
+                errors.add(where, f"unknown rule {other!r} in unless_fired")
         if rule.spec.investigation is not None and rule.spec.investigation not in investigation_ids:
             errors.add(where, f"unknown investigation {rule.spec.investigation!r}")
         for cond in rule.conditions:
@@ -345,3 +366,10 @@ def _check_citations(book: Rulebook, seeds_dir: Path, errors: _Errors) -> None:
         problem = texts.problem(cite)
         if problem:
             errors.add(where, problem)
+
+
+if __name__ == "__main__":  # `make digest`: the line to record in rules/CHANGELOG.md for this rulebook
+    import sys
+
+    _book = load_rulebook(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("rules"), None)
+    print(f"## {_book.meta.version} ({_book.meta.date.isoformat()})\ndigest: {_book.digest}")

@@ -1,6 +1,7 @@
 """The case description a caller sends: the request contract of POST /v1/explain."""
 
-from typing import Annotated, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -28,20 +29,10 @@ PrimaryTumourStatus = Literal["in_place", "resected"]
 PriorTreatment = Literal["chemotherapy", "liver_resection", "ablation", "radiotherapy", "embolisation"]
 KrasStatus = Literal["mutant", "wild_type"]
 HormoneReceptorStatus = Literal["positive", "negative"]
+TechnicalResectability = Literal["resectable", "potentially_resectable", "unresectable"]
 
 # Each treatment at most once (the validator below enforces it; the schema says so too).
 TreatmentList = Annotated[list[PriorTreatment], Field(max_length=5, json_schema_extra={"uniqueItems": True})]
-
-# Optional inputs: absent (or null) means "unknown", and the explanation says so.
-OPTIONAL_FIELDS = (
-    "symptomatic",
-    "lobar_distribution",
-    "primary_tumour_status",
-    "prior_treatments",
-    "kras_status",
-    "hormone_receptor_status",
-    "declines_surgery",
-)
 
 
 class Case(BaseModel):
@@ -97,6 +88,23 @@ class Case(BaseModel):
     declines_surgery: bool | None = Field(
         default=None, description="The patient does not wish to have an operation; absent = unknown."
     )
+    technical_resectability: TechnicalResectability | None = Field(
+        default=None,
+        description=(
+            "An experienced liver surgeon's assessment of the size, number and location of the liver "
+            "metastases: resectable, potentially_resectable (might become removable if they shrink) or "
+            "unresectable; absent = unknown (not yet assessed)."
+        ),
+    )
+    systemic_disease_controlled: bool | None = Field(
+        default=None,
+        description="The cancer elsewhere in the body is stable and controlled; absent = unknown.",
+    )
+    ascites: bool | None = Field(default=None, description="Fluid in the abdomen (ascites); absent = unknown.")
+    other_treatments_exhausted: bool | None = Field(
+        default=None,
+        description="All other appropriate treatments have been tried; absent = unknown.",
+    )
 
     @field_validator("largest_lesion_cm", mode="before")
     @classmethod
@@ -119,3 +127,26 @@ class Case(BaseModel):
 
     def unknown_inputs(self) -> list[str]:
         return [name for name in OPTIONAL_FIELDS if getattr(self, name) is None]
+
+
+def _annotation_types(annotation: Any) -> set[Any]:
+    """The plain types an input's annotation admits (Optional, Annotated and Literal unwrapped)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _annotation_types(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return {t for arg in get_args(annotation) if arg is not type(None) for t in _annotation_types(arg)}
+    if origin is Literal:
+        return {type(v) for v in get_args(annotation)}
+    return {origin or annotation}
+
+
+# Every list of inputs is read from the model, so a new input is one field above (and the page's form).
+# Optional inputs: absent (or null) means "unknown", and the explanation says so.
+OPTIONAL_FIELDS: tuple[str, ...] = tuple(n for n, f in Case.model_fields.items() if not f.is_required())
+NUMERIC_FIELDS: frozenset[str] = frozenset(
+    n for n, f in Case.model_fields.items() if _annotation_types(f.annotation) <= {int, float}
+)
+LIST_FIELDS: frozenset[str] = frozenset(
+    n for n, f in Case.model_fields.items() if list in _annotation_types(f.annotation)
+)

@@ -48,10 +48,32 @@ class Arguments(Out):
     against: list[Statement]
 
 
+Status = Literal["discussed", "not_discussed"]
+Basis = Literal["case", "general"]
+
+
+class Dependency(Out):
+    """An unknown input whose value would move the category to the other list."""
+
+    field: str
+    value: Any = Field(description="A value the unknown input could have.")
+    would_be: Status = Field(description="The category's status if the input had that value.")
+    statement: str = Field(description="The same, in words.")
+
+
 class DiscussedCategory(Out):
     category: str
     label: str
+    basis: Basis = Field(
+        description=(
+            "`case`: a rule with conditions on this case puts the category here; `general`: the sources list "
+            "it for liver metastases in general, with no case criteria."
+        )
+    )
     summary: str
+    depends_on: list[Dependency] = Field(
+        description="Unknown inputs that would move this category to not_discussed, with the value that would."
+    )
     rationale: list[Statement]
     caveats: list[Statement]
     variants: list[Variant]
@@ -63,11 +85,11 @@ class NotDiscussedCategory(Out):
     category: str
     label: str
     summary: str
+    depends_on: list[Dependency] = Field(
+        description="Unknown inputs that would move this category to discussed, with the value that would."
+    )
     reasons: list[Statement]
     arguments: Arguments
-
-
-Status = Literal["discussed", "not_discussed"]
 
 
 class WhatIfChange(Out):
@@ -133,6 +155,12 @@ class DerivedFact(Out):
 class RulebookStamp(Out):
     version: str
     date: dt.date
+    digest: str = Field(
+        description=(
+            "sha256 of the rulebook's content as loaded (rules, categories, parameters, investigations, "
+            "sources, wording): the same rulebook always has the same digest, whatever its file layout."
+        )
+    )
 
 
 class Explanation(Out):
@@ -185,6 +213,7 @@ class RuleOut(Out):
     label: str | None
     investigation: str | None
     only_with_discussed: str | None
+    unless_fired: list[str]
     when: list[ConditionOut]
     because: str
     citations: list[Citation]
@@ -200,6 +229,7 @@ class ParameterOut(Out):
 class RulebookOut(Out):
     version: str
     date: dt.date
+    digest: str
     parameters: list[ParameterOut]
     rules: list[RuleOut]
 

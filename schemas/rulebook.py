@@ -77,6 +77,13 @@ class RuleSpec(Strict):
         default=None,
         description="Show this caveat, variant or argument only when that category is commonly discussed for the case.",
     )
+    unless_fired: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Do not show this caveat, variant or argument when any of these rules fired for the case "
+            "(for example an argument that a caveat on the same case contradicts)."
+        ),
+    )
     when: list[Condition] = Field(description="All must hold; an empty list matches every case.")
     because: str = Field(min_length=10)
     cites: list[CitationSpec] = Field(min_length=1)
@@ -94,6 +101,8 @@ class RuleSpec(Strict):
             raise ValueError(f"a {self.effect} rule names exactly {sorted(wanted)}, got {sorted(given)}")
         if self.only_with_discussed is not None and self.effect not in PRESENTATION_EFFECTS:
             raise ValueError(f"`only_with_discussed` applies to {sorted(PRESENTATION_EFFECTS)} rules only")
+        if self.unless_fired and self.effect not in PRESENTATION_EFFECTS:
+            raise ValueError(f"`unless_fired` applies to {sorted(PRESENTATION_EFFECTS)} rules only")
         if self.when and not self.examples.not_fires:
             raise ValueError("a rule with conditions needs at least one `not_fires` example")
         if not self.when and self.examples.not_fires:

@@ -1,6 +1,8 @@
 import os
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,9 +33,21 @@ def seeds() -> Path:
     return seeds_dir()
 
 
+@cache
+def loaded_rulebook() -> Rulebook:
+    """The project's rulebook, loaded once on first use (never at collection time)."""
+    return load_rulebook(RULES_DIR, seeds_dir())
+
+
+def expected_stamp() -> dict[str, Any]:
+    """The rulebook stamp every answer carries, read from the rulebook (tests pin no version)."""
+    book = loaded_rulebook()
+    return {"version": book.meta.version, "date": book.meta.date.isoformat(), "digest": book.digest}
+
+
 @pytest.fixture(scope="session")
 def book(seeds: Path) -> Rulebook:
-    return load_rulebook(RULES_DIR, seeds)
+    return loaded_rulebook()
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,37 @@
-"""Hypothesis strategies for valid cases, covering every input value and unknowns."""
+"""Hypothesis strategies for valid cases, read from the Case model: every input (a new one is covered
+as soon as it is in the model), every value, numbers near the rulebook's thresholds, and unknowns."""
 
 from typing import Any, get_args
 
 from hypothesis import strategies as st
+from pydantic.fields import FieldInfo
 
-from schemas import case as c
+from app.core.inputs import choices
+from schemas.case import LIST_FIELDS, NUMERIC_FIELDS, Case
 
 
-def _choice(literal: Any) -> st.SearchStrategy[Any]:
-    return st.sampled_from(get_args(literal))
+def _bounds(info: FieldInfo) -> tuple[Any, Any]:
+    low = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)
+    high = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), None)
+    return low, high
+
+
+def _numeric(name: str, info: FieldInfo) -> st.SearchStrategy[Any]:
+    low, high = _bounds(info)
+    if int in get_args(info.annotation) or info.annotation is int:
+        return st.integers(low, high)
+    near = [v for v in (low, 0.1, 2.9, 3.0, 3.1, high) if low <= v <= high]  # 3 cm: small_lesion_below_cm
+    return st.one_of(
+        st.sampled_from(near), st.floats(min_value=low, max_value=high, allow_nan=False, allow_infinity=False)
+    )
+
+
+def _strategy(name: str, info: FieldInfo) -> st.SearchStrategy[Any]:
+    if name in NUMERIC_FIELDS:
+        return _numeric(name, info)
+    if name in LIST_FIELDS:
+        return st.lists(st.sampled_from(choices(name)), unique=True)
+    return st.sampled_from(choices(name))
 
 
 def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -16,26 +39,10 @@ def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 case_dicts: st.SearchStrategy[dict[str, Any]] = st.fixed_dictionaries(
-    {
-        "primary_site": _choice(c.PrimarySite),
-        "lesion_count": st.integers(1, 100),
-        "largest_lesion_cm": st.one_of(
-            st.sampled_from([0.1, 2.9, 3.0, 3.1, 30.0]),
-            st.floats(min_value=0.01, max_value=30, allow_nan=False, allow_infinity=False),
-        ),
-        "extrahepatic_disease": _choice(c.ExtrahepaticDisease),
-        "liver_function": _choice(c.LiverFunction),
-        "performance_status": st.integers(0, 4),
-    },
+    {name: _strategy(name, info) for name, info in Case.model_fields.items() if info.is_required()},
     optional={
-        "symptomatic": _optional(st.booleans()),
-        "lobar_distribution": _optional(_choice(c.LobarDistribution)),
-        "primary_tumour_status": _optional(_choice(c.PrimaryTumourStatus)),
-        "prior_treatments": _optional(st.lists(_choice(c.PriorTreatment), unique=True)),
-        "kras_status": _optional(_choice(c.KrasStatus)),
-        "hormone_receptor_status": _optional(_choice(c.HormoneReceptorStatus)),
-        "declines_surgery": _optional(st.booleans()),
+        name: _optional(_strategy(name, info)) for name, info in Case.model_fields.items() if not info.is_required()
     },
 )
 
-cases = case_dicts.map(c.Case.model_validate)
+cases = case_dicts.map(Case.model_validate)

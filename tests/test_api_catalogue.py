@@ -3,6 +3,7 @@
 from fastapi.testclient import TestClient
 
 from app.rulebook import Rulebook
+from tests.conftest import expected_stamp
 from tests.test_api_explain import VOCABULARY
 
 
@@ -34,7 +35,7 @@ def test_rules_endpoint_shows_every_rule_with_conditions_and_parameters(client: 
 
 
 def test_health_names_the_rulebook(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok", "rulebook": {"version": "1.0.0", "date": "2026-11-22"}}
+    assert client.get("/healthz").json() == {"status": "ok", "rulebook": expected_stamp()}
 
 
 def test_openapi_offers_ready_to_run_examples_that_work(client: TestClient) -> None:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.routes.page import ASSETS, WEB_DIR
 from app.settings import PROJECT_ROOT
-from schemas.case import OPTIONAL_FIELDS, Case
+from schemas.case import NUMERIC_FIELDS, OPTIONAL_FIELDS, Case
 
 WEB_FILES = sorted(p.name for p in WEB_DIR.iterdir() if p.is_file())
 FORBIDDEN = re.compile(r"\brecommend|\bindicated\b|\byou should\b", re.IGNORECASE)
@@ -145,6 +145,32 @@ def test_every_optional_input_can_stay_unknown() -> None:
             assert ("prior_treatments_known", "") in controls
         else:
             assert (name, "") in controls, f"{name} has no Unknown choice"
+
+
+def script_names(pattern: str) -> list[str]:
+    """The quoted names in one constant of page.js, e.g. `const FIELDS = [...]`."""
+    found = re.search(pattern, (WEB_DIR / "page.js").read_text(encoding="utf-8"), re.DOTALL)
+    assert found, f"page.js has no {pattern!r}"
+    return re.findall(r'"(\w+)"', found.group(1))
+
+
+def test_the_script_reads_sends_and_links_every_input_with_its_type() -> None:
+    # FIELDS drives the request, the link and the case list; each type is read from the model.
+    fields = script_names(r"const FIELDS = \[(.*?)\];")
+    assert sorted(fields) == sorted(Case.model_fields)
+    assert len(fields) == len(set(fields))
+    booleans = {name for name, f in Case.model_fields.items() if choices(f.annotation) == {"true", "false"}}
+    assert set(script_names(r"const BOOLEAN_FIELDS = new Set\(\[(.*?)\]\)")) == booleans
+    assert set(script_names(r"const NUMBER_FIELDS = new Set\(\[(.*?)\]\)")) == NUMERIC_FIELDS
+
+
+def test_every_optional_input_has_words_for_what_a_status_depends_on() -> None:
+    # "Depends on the surgeon's assessment: ...": only an unknown (optional) input can appear there.
+    labels = re.search(
+        r"const DEPENDS_LABELS = \{(.*?)\};", (WEB_DIR / "page.js").read_text(encoding="utf-8"), re.DOTALL
+    )
+    assert labels
+    assert set(re.findall(r"^\s*(\w+):", labels.group(1), re.MULTILINE)) == set(OPTIONAL_FIELDS)
 
 
 def test_the_installed_package_includes_the_page() -> None:

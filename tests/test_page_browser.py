@@ -124,7 +124,7 @@ def test_colorectal_case_shows_resection_commonly_discussed_with_a_quoted_citati
     assert sent == COLORECTAL_CASE
     resection = card(page, "discussed", "surgical_resection")
     expect(resection).to_be_visible()
-    expect(resection.locator("h4")).to_contain_text("commonly discussed")
+    expect(resection.locator(".category-heading")).to_contain_text("commonly discussed")
     quote = resection.locator(".citation blockquote").first
     caption = resection.locator(".citation figcaption").first
     expect(quote).to_have_text(re.compile(r"^“.{20,}”$"))
@@ -230,6 +230,9 @@ def test_the_print_view_is_one_sheet_with_the_disclaimer_date_and_rulebook_versi
     expect(page.locator(".site-header")).to_be_hidden()
     expect(page.locator(".sheet-actions")).to_be_hidden()
     expect(page.locator(".sheet-head")).to_contain_text(f"rulebook version {stamp['version']} of {stamp['date']}")
+    # Paper has no tooltip: the digest prints in full.
+    expect(page.locator(".sheet-head .digest-full")).to_be_visible()
+    expect(page.locator(".sheet-head .digest-full")).to_have_text(stamp["digest"])
     expect(page.locator(".sheet-head")).to_contain_text(re.compile(r"Prepared \d{4}-\d{2}-\d{2}"))
     expect(page.locator("section.discussed .category").first).to_be_visible()
     expect(page.locator("section.discussed .citation").first).to_be_visible()
@@ -260,10 +263,165 @@ def test_the_markdown_download_is_the_same_sheet(watched: Watched, live_server: 
     assert text.index("## Disclaimer") < text.index("## Commonly discussed") < text.index("## Not typically discussed")
     assert body["disclaimer"] in text
     assert f"rulebook version {body['rulebook']['version']} of {body['rulebook']['date']}" in text
+    assert f"digest {body['rulebook']['digest']}" in text
     for item in body["discussed"] + body["not_discussed"]:
         assert f"### {item['label']}" in text
     assert body["discussed"][0]["rationale"][0]["citations"][0]["quote"] in text
     assert "| Symptoms | unknown (not given) |" in text
+    watched.assert_clean()
+
+
+# Many large lesions, which the liver surgeon judges unresectable.
+UNRESECTABLE = {**COLORECTAL, "lesion_count": "12", "largest_lesion_cm": "8", "performance_status": "1"}
+
+
+def surgeons_assessment(page: Page) -> Locator:
+    return form(page).get_by_role("group", name="Liver surgeon\u2019s assessment")
+
+
+def test_discussed_categories_show_those_for_this_case_first_then_those_listed_in_general(
+    watched: Watched, live_server: str
+) -> None:
+    page = watched.page
+    page.goto("/")
+    fill_case(page, UNRESECTABLE)
+    surgeons_assessment(page).get_by_label("Unresectable", exact=True).check()
+    sent = explain(page)
+    assert sent["technical_resectability"] == "unresectable"
+    body = httpx.post(f"{live_server}/v1/explain", json=sent).json()
+    bases = [item["basis"] for item in body["discussed"]]
+    assert {"case", "general"} <= set(bases), f"the rulebook gives this case no two groups to show: {bases}"
+
+    groups = page.locator("section.discussed section.basis-group")
+    expect(groups).to_have_count(2)
+    case_group, general_group = groups.nth(0), groups.nth(1)
+    expect(case_group).to_have_attribute("data-basis", "case")
+    expect(case_group.locator(".group-heading")).to_have_text(f"For this case ({bases.count('case')})")
+    expect(general_group).to_have_attribute("data-basis", "general")
+    expect(general_group.locator(".group-heading")).to_have_text(
+        f"Listed for liver metastases in general ({bases.count('general')})"
+    )
+    case_box, general_box = case_group.bounding_box(), general_group.bounding_box()
+    assert case_box is not None and general_box is not None
+    assert case_box["y"] + case_box["height"] <= general_box["y"], "the case-specific group comes first"
+    # Each discussed category is in the group of its basis; each general one says so on its card.
+    for item in body["discussed"]:
+        placed = page.locator(f"section.basis-{item['basis']} #cat-{item['category']}")
+        expect(placed).to_be_visible()
+        if item["basis"] == "general":
+            expect(placed.locator(".category-heading")).to_contain_text("listed for liver metastases in general")
+        else:
+            expect(placed.locator(".category-heading")).not_to_contain_text("in general")
+
+    # The overview agrees: the counts in the headings and status line, and the option grid's order.
+    shown = page.locator("section.discussed .category").evaluate_all("all => all.map((c) => c.dataset.category)")
+    expected_order = [i["category"] for i in body["discussed"] if i["basis"] == "case"] + [
+        i["category"] for i in body["discussed"] if i["basis"] == "general"
+    ]
+    assert shown == expected_order
+    grid_rows = page.locator("table.option-grid tbody tr").evaluate_all("all => all.map((r) => r.dataset.category)")
+    assert grid_rows[: len(shown)] == shown
+    expect(page.locator("#discussed-heading")).to_contain_text(
+        f"{bases.count('case')} for this case, {bases.count('general')} in general"
+    )
+    expect(page.locator("#status")).to_contain_text(f"({bases.count('case')} for this case, ")
+    page.screenshot(path=artifact("page-result-groups.png"), full_page=True)
+    watched.assert_clean()
+
+
+def test_an_unknown_surgeons_assessment_shows_what_resection_depends_on(watched: Watched, live_server: str) -> None:
+    page = watched.page
+    page.goto("/")
+    fill_case(page, COLORECTAL)
+    expect(surgeons_assessment(page).get_by_label("Unknown", exact=True)).to_be_checked()
+    sent = explain(page)
+    assert "technical_resectability" not in sent
+
+    resection = card(page, "discussed", "surgical_resection")
+    note = resection.locator(".depends-on li[data-depends-on='technical_resectability']")
+    expect(note).to_be_visible()
+    expect(note).to_have_text(
+        re.compile(r"^Depends on the surgeon's assessment: would be not typically discussed if .*\bunresectable\b")
+    )
+    # Prominent: right under the heading with the status, before the reasons.
+    note_box = note.bounding_box()
+    reasons_box = resection.locator(".statement").first.bounding_box()
+    assert note_box is not None and reasons_box is not None
+    assert note_box["y"] < reasons_box["y"]
+
+    # Every card, discussed or not, shows a note exactly when its status depends on an unknown input.
+    body = httpx.post(f"{live_server}/v1/explain", json=sent).json()
+    wording = {"discussed": "commonly discussed", "not_discussed": "not typically discussed"}
+    for item in body["discussed"] + body["not_discussed"]:
+        notes = page.locator(f"#cat-{item['category']} .depends-on li")
+        fields = list(dict.fromkeys(d["field"] for d in item["depends_on"]))
+        expect(notes).to_have_count(len(fields))
+        for dependency in item["depends_on"]:
+            line = page.locator(f"#cat-{item['category']} .depends-on li[data-depends-on='{dependency['field']}']")
+            expect(line).to_contain_text("Depends on ")
+            expect(line).to_contain_text(f"would be {wording[dependency['would_be']]} if ")
+    watched.assert_clean()
+
+
+def test_the_rulebook_digest_is_shown_beside_its_version(watched: Watched, live_server: str) -> None:
+    page = watched.page
+    page.goto(COLORECTAL_LINK)
+    expect(page.locator("#status")).to_contain_text("Result shown")
+    stamp = httpx.get(f"{live_server}/healthz").json()["rulebook"]
+    digest = stamp["digest"]
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest)
+    short = f"{digest[: len('sha256:') + 12]}…"
+
+    # On screen the digest is shortened (inner text: what is rendered), the full value in the title.
+    head = page.locator(".sheet-head")
+    expect(head).to_contain_text(
+        f"rulebook version {stamp['version']} of {stamp['date']} · digest {short}", use_inner_text=True
+    )
+    expect(head.locator(".digest")).to_have_attribute("title", digest)
+    expect(head.locator(".digest-full")).to_be_hidden()
+    footer = page.locator("#rulebook-stamp")
+    expect(footer).to_contain_text(
+        f"version {stamp['version']} of {stamp['date']} (digest {short})", use_inner_text=True
+    )
+    expect(footer.locator(".digest")).to_have_attribute("title", digest)
+    watched.assert_clean()
+
+
+def test_the_new_inputs_are_sent_and_come_back_from_the_link(watched: Watched) -> None:
+    page = watched.page
+    page.goto("/")
+    fill_case(page, COLORECTAL)
+    surgeons_assessment(page).get_by_label("Potentially resectable (if it shrinks)").check()
+    choices = {"Disease elsewhere controlled": "Yes", "Ascites": "No", "Other treatments exhausted": "Yes"}
+    for group, answer in choices.items():
+        form(page).get_by_role("group", name=group, exact=True).get_by_label(answer, exact=True).check()
+    sent = explain(page)
+    assert sent == {
+        **COLORECTAL_CASE,
+        "technical_resectability": "potentially_resectable",
+        "systemic_disease_controlled": True,
+        "ascites": False,
+        "other_treatments_exhausted": True,
+    }
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["technical_resectability"] == ["potentially_resectable"]
+    assert (query["systemic_disease_controlled"], query["ascites"]) == (["true"], ["false"])
+    expect(page.locator(".case-list")).to_contain_text("potentially resectable")
+
+    # Opening the link fills the form with the same answers and asks for the same case.
+    opened = page.context.new_page()
+    opened.on("console", watched.on_console)
+    opened.on("pageerror", lambda error: watched.page_errors.append(str(error)))
+    opened.on("request", watched.on_request)
+    with opened.expect_request(lambda r: urlsplit(r.url).path == "/v1/explain") as request:
+        opened.goto(page.url)
+    assert json.loads(request.value.post_data or "{}") == sent
+    expect(opened.locator("#status")).to_contain_text("Result shown")
+    expect(surgeons_assessment(opened).get_by_label("Potentially resectable (if it shrinks)")).to_be_checked()
+    for group, answer in choices.items():
+        expect(
+            form(opened).get_by_role("group", name=group, exact=True).get_by_label(answer, exact=True)
+        ).to_be_checked()
     watched.assert_clean()
 
 

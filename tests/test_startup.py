@@ -86,16 +86,16 @@ CASES: list[tuple[str, str, Callable[[str], str], list[str]]] = [
     (
         "fact no rule derives",
         ABLATION,
-        lambda t: t.replace("{fact: surgery_not_an_option}", "{fact: surgery_impossible}"),
-        ["rule ablation.discussed.small_and_surgery_not_an_option", "fact 'surgery_impossible' that no rule derives"],
+        lambda t: t.replace("{fact: no_operation_for_patient}", "{fact: surgery_impossible}"),
+        ["rule ablation.discussed.small_unfit_or_unwilling", "fact 'surgery_impossible' that no rule derives"],
     ),
     (
         "prescriptive wording",
         ABLATION,
         lambda t: t.replace(
-            "The tumours are small and few,", "Ablation is recommended: the tumours are small and few,"
+            "Small, few tumours in a patient", "Ablation is recommended: small, few tumours in a patient"
         ),
-        ["rule ablation.discussed.small_and_surgery_not_an_option", "wording 'recommend'"],
+        ["rule ablation.discussed.small_unfit_or_unwilling", "wording 'recommend'"],
     ),
     (
         "malformed YAML",

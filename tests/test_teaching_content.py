@@ -5,7 +5,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
-from tests.conftest import BASE_CASE
+from tests.conftest import BASE_CASE, expected_stamp
 from tests.strategies import case_dicts
 
 
@@ -24,10 +24,15 @@ def test_solitary_colorectal_metastasis_with_primary_in_place_lists_surgical_var
     labels = [v["label"] for v in category(body, "surgical_resection")["variants"]]
     assert "Laparoscopic (keyhole) liver resection" in labels
     assert "Bowel and liver tumours removed in the same operation" in labels
-    assert "Ex vivo resection (last resort)" in labels
     assert "Resection combined with ablation" not in labels
+    assert not any(label.startswith("Ex vivo") for label in labels), "a last resort, not for a solitary lesion"
+
+
+def test_ex_vivo_resection_only_once_other_treatments_are_exhausted(client: TestClient) -> None:
+    body = explain(client, other_treatments_exhausted=True)
     ex_vivo = next(v for v in category(body, "surgical_resection")["variants"] if v["label"].startswith("Ex vivo"))
     assert "last resort" in ex_vivo["because"].lower()
+    assert ex_vivo["inputs"][0]["field"] == "other_treatments_exhausted"
 
 
 def test_ablation_variants_name_every_technique_and_approach(client: TestClient) -> None:
@@ -83,15 +88,19 @@ def test_investigations_list_the_work_up_with_purposes_and_citations(client: Tes
     assert all(i["purpose"] and i["citations"] for i in body["investigations"])
 
 
-def test_biopsy_caution_when_the_tumour_is_operable(client: TestClient) -> None:
-    operable = {i["id"]: i for i in explain(client)["investigations"]}
-    rules = [s["rule"] for s in operable["biopsy"]["relevance"]]
-    assert "investigation.biopsy.when_surgical_resection_discussed" in rules
-    assert "investigation.biopsy.needle_tract" in rules
-    inoperable = {i["id"]: i for i in explain(client, extrahepatic_disease="extensive")["investigations"]}
-    assert "investigation.biopsy.when_surgical_resection_discussed" not in [
-        s["rule"] for s in inoperable["biopsy"]["relevance"]
-    ]
+def test_biopsy_caution_keys_on_an_operable_tumour(client: TestClient) -> None:
+    def biopsy_rules(**changes: Any) -> list[str]:
+        work_up = {i["id"]: i for i in explain(client, **changes)["investigations"]}
+        return [s["rule"] for s in work_up["biopsy"]["relevance"]]
+
+    operable = biopsy_rules(technical_resectability="resectable")
+    assert "investigation.biopsy.operable" in operable
+    assert "investigation.biopsy.needle_tract" in operable
+    assert "investigation.biopsy.operable" not in biopsy_rules(), "operability unknown: no 'operable' caution"
+    assert "investigation.biopsy.operable" not in biopsy_rules(technical_resectability="unresectable")
+    assert "investigation.biopsy.when_surgical_resection_discussed" not in biopsy_rules(
+        extrahepatic_disease="extensive"
+    )
 
 
 def test_unknown_primary_makes_biopsy_relevant_to_find_the_origin(client: TestClient) -> None:
@@ -100,17 +109,18 @@ def test_unknown_primary_makes_biopsy_relevant_to_find_the_origin(client: TestCl
 
 
 def test_angiography_is_linked_to_vascular_treatments_discussed(client: TestClient) -> None:
-    work_up = {i["id"]: i for i in explain(client, liver_function="cirrhosis")["investigations"]}
+    work_up = {i["id"]: i for i in explain(client, technical_resectability="unresectable")["investigations"]}
     linked = [s["rule"] for s in work_up["angiography"]["relevance"]]
     assert "investigation.angiography.when_tace_discussed" in linked
     assert "investigation.angiography.when_hepatic_arterial_infusion_discussed" in linked
-    assert explain(client)["investigations"][6]["relevance"] == [], "no vascular treatment discussed"
+    spread = {i["id"]: i for i in explain(client, extrahepatic_disease="extensive")["investigations"]}
+    assert spread["angiography"]["relevance"] == [], "no vascular treatment discussed"
 
 
 def test_about_states_purpose_limits_sources_and_review(client: TestClient) -> None:
     about = client.get("/v1/about").json()
     assert "MDT" in about["purpose"] and "Not for deciding" in about["not_for"]
-    assert about["rulebook"] == {"version": "1.0.0", "date": "2026-11-22"}
+    assert about["rulebook"] == expected_stamp()
     assert len(about["sources"]) == 5
     assert "few numeric thresholds" in about["limits"]
     assert "colorectal" in about["limits"]

@@ -10,7 +10,9 @@ from app.rulebook import Rule, Rulebook
 from schemas.case import Case
 from schemas.explanation import (
     Arguments,
+    Basis,
     Citation,
+    Dependency,
     DerivedFact,
     DiscussedCategory,
     Explanation,
@@ -48,7 +50,7 @@ class Explainer:
 
     def __init__(self, book: Rulebook) -> None:
         self.book = book
-        self.stamp = RulebookStamp(version=book.meta.version, date=book.meta.date)
+        self.stamp = RulebookStamp(version=book.meta.version, date=book.meta.date, digest=book.digest)
         self._disclaimer_citations = citations(book.meta.disclaimer_cites)
         self._derive_rules = [r for r in book.rules if r.spec.derives]
         # One explanation asks for the same groups of fired rules many times, and what-if asks
@@ -93,12 +95,19 @@ class Explainer:
         return groups
 
     def _shown(self, key: str, effect: str, fired: frozenset[str], statuses: dict[str, Status]) -> list[Rule]:
-        """Fired presentation rules whose `only_with_discussed` category (if any) is discussed."""
+        """Fired presentation rules whose `only_with_discussed` category (if any) is discussed and none of
+        whose `unless_fired` rules fired."""
         return [
             r
             for r in self._fired(key, effect, fired)
-            if r.spec.only_with_discussed is None or statuses[r.spec.only_with_discussed] == "discussed"
+            if (r.spec.only_with_discussed is None or statuses[r.spec.only_with_discussed] == "discussed")
+            and not fired.intersection(r.spec.unless_fired)
         ]
+
+    def basis(self, category: str, fired: frozenset[str]) -> Basis:
+        """`case` when a discussed rule with conditions on the case fired, `general` when only rules that
+        hold for every case did."""
+        return "case" if any(r.conditions for r in self._fired(category, "discussed", fired)) else "general"
 
     def status(self, category: str, fired: frozenset[str]) -> Status:
         """Exclusions win: any fired not_discussed rule outweighs every discussed rule."""
@@ -163,8 +172,11 @@ class Explainer:
             )
         return out
 
-    def explain(self, case: Case, evaluation: Evaluation) -> Explanation:
+    def explain(
+        self, case: Case, evaluation: Evaluation, depends_on: dict[str, list[Dependency]] | None = None
+    ) -> Explanation:
         fired = evaluation.fired
+        depends_on = depends_on or {}
         statuses = self.partition(fired)
         discussed: list[DiscussedCategory] = []
         not_discussed: list[NotDiscussedCategory] = []
@@ -177,7 +189,9 @@ class Explainer:
                     DiscussedCategory(
                         category=cat.id,
                         label=cat.label,
+                        basis=self.basis(cat.id, fired),
                         summary=f"{cat.label}: commonly discussed in the sources for a case like this.",
+                        depends_on=depends_on.get(cat.id, []),
                         rationale=deciding,
                         caveats=caveats,
                         variants=self._variants(cat.id, case, fired, statuses),
@@ -191,6 +205,7 @@ class Explainer:
                         category=cat.id,
                         label=cat.label,
                         summary=f"{cat.label}: not typically discussed in the sources for a case like this.",
+                        depends_on=depends_on.get(cat.id, []),
                         reasons=deciding,
                         arguments=arguments,
                     )

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from app.core.compare import compare
+from app.core.depends import DependencyFinder
 from app.core.evaluation import Evaluate
 from app.core.explain import Explainer
 from app.core.what_if import WhatIfAnalyser
@@ -17,13 +18,15 @@ class ExplainerService:
     evaluate: Evaluate
     explainer: Explainer
     what_if_analyser: WhatIfAnalyser = field(init=False)
+    dependencies: DependencyFinder = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "what_if_analyser", WhatIfAnalyser(self.book, self.explainer, self.evaluate))
+        object.__setattr__(self, "dependencies", DependencyFinder(self.book, self.explainer, self.evaluate))
 
     def explain(self, case: Case, what_if: bool = False) -> Explanation:
         evaluation = self.evaluate(case.known_facts())
-        explanation = self.explainer.explain(case, evaluation)
+        explanation = self.explainer.explain(case, evaluation, self.dependencies.find(case, evaluation))
         if what_if:
             explanation.what_if = self.what_if_analyser.analyse(case, evaluation)
         return explanation

@@ -3,48 +3,19 @@ knowing each unknown input would change. Found by re-evaluating changed cases wi
 evaluator as the explanation, never hand-written."""
 
 from dataclasses import dataclass
-from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any
 
 from pydantic import ValidationError
 
 from app.core.evaluation import Evaluate, Evaluation
 from app.core.explain import STATUS_WORDS, Explainer
+from app.core.inputs import choices as _choices
+from app.core.inputs import shown as _shown
 from app.rulebook import Rulebook
 from schemas.case import OPTIONAL_FIELDS, Case
 from schemas.explanation import CategoryMove, RuleChange, UnknownInputEffect, WhatIf, WhatIfChange
 
 NUMERIC_STEP = {"lesion_count": 1, "performance_status": 1, "largest_lesion_cm": 0.1}
-
-
-def _values_of(annotation: Any) -> list[Any]:
-    """Every value a categorical or boolean input (or a list's items) can take, in contract order."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _values_of(get_args(annotation)[0])
-    if origin is Literal:
-        return list(get_args(annotation))
-    if annotation is bool:
-        return [True, False]
-    if origin in (Union, UnionType):
-        return [v for arg in get_args(annotation) if arg is not type(None) for v in _values_of(arg)]
-    if origin is list:
-        return _values_of(get_args(annotation)[0])
-    return []
-
-
-def _choices(field: str) -> list[Any]:
-    return _values_of(Case.model_fields[field].annotation)
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, list):
-        return "[" + ", ".join(value) + "]" if value else "[] (none)"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 @dataclass(frozen=True)

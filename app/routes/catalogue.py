@@ -47,6 +47,7 @@ async def rules(svc: Svc) -> RulebookOut:
     return RulebookOut(
         version=book.meta.version,
         date=book.meta.date,
+        digest=book.digest,
         parameters=[
             ParameterOut(id=p.id, value=p.value, meaning=p.meaning.strip(), citations=citations(p.cites))
             for p in book.parameters.values()
@@ -63,6 +64,7 @@ async def rules(svc: Svc) -> RulebookOut:
                 label=r.spec.label,
                 investigation=r.spec.investigation,
                 only_with_discussed=r.spec.only_with_discussed,
+                unless_fired=r.spec.unless_fired,
                 when=[
                     ConditionOut(field=c.field, op=c.op, value=c.value, param=c.param, fact=c.fact, text=c.text())
                     for c in r.conditions

@@ -44,5 +44,4 @@ async def readyz(request: Request) -> Readiness | JSONResponse:
     svc = getattr(request.app.state, "service", None)
     if svc is None:
         return await not_ready(request, RuntimeError("not ready"))
-    meta = svc.book.meta
-    return Readiness(status="ready", rulebook=RulebookStamp(version=meta.version, date=meta.date))
+    return Readiness(status="ready", rulebook=svc.explainer.stamp)

@@ -7,11 +7,42 @@
 const FIELDS = [
   "primary_site", "lesion_count", "largest_lesion_cm", "extrahepatic_disease", "liver_function",
   "performance_status", "symptomatic", "lobar_distribution", "primary_tumour_status", "prior_treatments",
-  "kras_status", "hormone_receptor_status", "declines_surgery",
+  "kras_status", "hormone_receptor_status", "declines_surgery", "technical_resectability",
+  "systemic_disease_controlled", "ascites", "other_treatments_exhausted",
 ];
 const NUMBER_FIELDS = new Set(["lesion_count", "largest_lesion_cm", "performance_status"]);
-const BOOLEAN_FIELDS = new Set(["symptomatic", "declines_surgery"]);
+const BOOLEAN_FIELDS = new Set(["symptomatic", "declines_surgery", "systemic_disease_controlled", "ascites", "other_treatments_exhausted"]);
 const STATUS_TEXT = { discussed: "commonly discussed", not_discussed: "not typically discussed" };
+// What a category's status depends on, in words: "Depends on <label>: would be ... if <value>".
+const DEPENDS_LABELS = {
+  symptomatic: "symptoms",
+  lobar_distribution: "the lobar distribution",
+  primary_tumour_status: "whether the primary tumour is still in place",
+  prior_treatments: "previous treatments",
+  kras_status: "KRAS status",
+  hormone_receptor_status: "hormone-receptor status",
+  declines_surgery: "the patient's wishes",
+  technical_resectability: "the surgeon's assessment",
+  systemic_disease_controlled: "control of the disease elsewhere",
+  ascites: "ascites",
+  other_treatments_exhausted: "whether other treatments are exhausted",
+};
+// Yes/no inputs read better as a phrase: "if the patient declines surgery" rather than "if yes".
+const BOOLEAN_PHRASES = {
+  symptomatic: ["there are symptoms", "there are no symptoms"],
+  declines_surgery: ["the patient declines surgery", "the patient does not decline surgery"],
+  systemic_disease_controlled: ["the disease elsewhere is controlled", "the disease elsewhere is not controlled"],
+  ascites: ["there is ascites", "there is no ascites"],
+  other_treatments_exhausted: ["other treatments are exhausted", "other treatments are not exhausted"],
+};
+const BASIS_GROUPS = [
+  { basis: "case", heading: "For this case", note: "Rules with conditions on this case's inputs place these here." },
+  {
+    basis: "general",
+    heading: "Listed for liver metastases in general",
+    note: "The sources list these for liver metastases in general, with no conditions on the case.",
+  },
+];
 
 const form = document.getElementById("case-form");
 const resultBox = document.getElementById("result");
@@ -62,6 +93,65 @@ function displayValue(value) {
   if (value === false) return "no";
   if (Array.isArray(value)) return value.length ? value.map(displayValue).join(", ") : "none";
   return String(value).replaceAll("_", " ");
+}
+
+function dependsLabel(field) {
+  return DEPENDS_LABELS[field] || field;
+}
+
+function dependsValue(field, value) {
+  if (typeof value === "boolean" && BOOLEAN_PHRASES[field]) return BOOLEAN_PHRASES[field][value ? 0 : 1];
+  if (Array.isArray(value)) return value.length ? `they were ${value.map(displayValue).join(" and ")}` : "there were none";
+  return displayValue(value);
+}
+
+// One line per unknown input: "Depends on the surgeon's assessment: would be not typically
+// discussed if unresectable" (values of the same input joined by "or").
+function dependsLines(dependsOn) {
+  const byField = new Map();
+  for (const dependency of dependsOn || []) {
+    byField.set(dependency.field, [...(byField.get(dependency.field) || []), dependency]);
+  }
+  return [...byField].map(([field, dependencies]) => {
+    const statuses = [...new Set(dependencies.map((d) => d.would_be))];
+    const outcome = statuses
+      .map((status) => {
+        const values = dependencies.filter((d) => d.would_be === status).map((d) => dependsValue(field, d.value));
+        return `would be ${STATUS_TEXT[status]} if ${values.join(" or ")}`;
+      })
+      .join("; ");
+    return { field, label: `Depends on ${dependsLabel(field)}`, outcome };
+  });
+}
+
+function dependsNote(dependsOn) {
+  const lines = dependsLines(dependsOn);
+  if (!lines.length) return null;
+  return el(
+    "ul",
+    { class: "depends-on", "aria-label": "What the status depends on" },
+    lines.map((line) => el("li", { "data-depends-on": line.field }, el("strong", {}, `${line.label}:`), ` ${line.outcome}`)),
+  );
+}
+
+// The rulebook stamp: version, date and digest. On screen the digest is shortened (the full value
+// is in the title and is what prints); the Markdown and print carry it in full.
+function stampText(rulebook) {
+  return `rulebook version ${rulebook.version} of ${rulebook.date}`;
+}
+
+function shortDigest(digest) {
+  const [algorithm, hex] = String(digest).includes(":") ? String(digest).split(":", 2) : ["", String(digest)];
+  return `${algorithm ? `${algorithm}:` : ""}${hex.slice(0, 12)}…`;
+}
+
+function digestNode(digest) {
+  return el(
+    "code",
+    { class: "digest", title: digest, "data-digest": digest },
+    el("span", { class: "digest-short" }, shortDigest(digest)),
+    el("span", { class: "digest-full" }, digest),
+  );
 }
 
 function sourceTitle(id) {
@@ -272,32 +362,82 @@ function statementBlock(heading, statements, level = "h5") {
   );
 }
 
-function argumentBlocks(args) {
+function argumentBlocks(args, level = "h5") {
   if (!args || !(args.in_favour.length + args.against.length)) return null;
   return more(
     `Arguments in the sources (${args.in_favour.length} in favour, ${args.against.length} against)`,
-    statementBlock("In favour", args.in_favour),
-    statementBlock("Against", args.against),
+    statementBlock("In favour", args.in_favour, level),
+    statementBlock("Against", args.against, level),
   );
 }
 
-function categoryCard(item, status) {
+function basisText(item) {
+  return item.basis === "general" ? "listed for liver metastases in general" : null;
+}
+
+// level: the card's heading level (4 or 5); its inner headings are one level below.
+function categoryCard(item, status, level = 4) {
   const headingId = `cat-${item.category}-heading`;
   const category = catalogue.categories.get(item.category);
+  const inner = `h${level + 1}`;
   return el(
     "article",
-    { class: `category ${status}`, id: `cat-${item.category}`, "data-category": item.category, "aria-labelledby": headingId },
-    el("h4", { id: headingId }, item.label, " ", el("span", { class: `badge ${status}` }, STATUS_TEXT[status])),
+    {
+      class: `category ${status}`,
+      id: `cat-${item.category}`,
+      "data-category": item.category,
+      "data-basis": item.basis,
+      "aria-labelledby": headingId,
+    },
+    el(
+      `h${level}`,
+      { id: headingId, class: "category-heading" },
+      item.label,
+      " ",
+      el("span", { class: `badge ${status}` }, STATUS_TEXT[status]),
+      basisText(item) ? [" ", el("span", { class: "badge general" }, basisText(item))] : null,
+    ),
+    dependsNote(item.depends_on),
     category ? el("p", { class: "description" }, category.description) : null,
     status === "discussed"
       ? [
-          statementBlock("Why the sources discuss it for this case", item.rationale),
-          statementBlock("Caveats", item.caveats),
-          more(`Variants (${(item.variants || []).length})`, statementBlock("Variants", item.variants)),
+          statementBlock(
+            item.basis === "general" ? "Why the sources list it" : "Why the sources discuss it for this case",
+            item.rationale,
+            inner,
+          ),
+          statementBlock("Caveats", item.caveats, inner),
+          more(`Variants (${(item.variants || []).length})`, statementBlock("Variants", item.variants, inner)),
         ]
-      : statementBlock("Why it is not typically discussed for this case", item.reasons),
-    argumentBlocks(item.arguments),
+      : statementBlock("Why it is not typically discussed for this case", item.reasons, inner),
+    argumentBlocks(item.arguments, inner),
   );
+}
+
+// The discussed categories in two groups: those a rule placed there for this case first, then
+// those the sources list for liver metastases in general.
+function discussedGroups(discussed) {
+  return BASIS_GROUPS.map(({ basis, heading, note }) => {
+    const items = discussed.filter((item) => (item.basis || "case") === basis);
+    if (!items.length) return null;
+    const id = `discussed-${basis}`;
+    return el(
+      "section",
+      { class: `basis-group basis-${basis}`, id, "data-basis": basis, "aria-labelledby": `${id}-heading` },
+      el("h4", { id: `${id}-heading`, class: "group-heading" }, `${heading} (${items.length})`),
+      el("p", { class: "note" }, note),
+      items.map((item) => categoryCard(item, "discussed", 5)),
+    );
+  });
+}
+
+function discussedInOrder(discussed) {
+  return BASIS_GROUPS.flatMap(({ basis }) => discussed.filter((item) => (item.basis || "case") === basis));
+}
+
+function basisCounts(discussed) {
+  const count = (basis) => discussed.filter((item) => (item.basis || "case") === basis).length;
+  return { case: count("case"), general: count("general") };
 }
 
 function caseList(explanation) {
@@ -324,7 +464,7 @@ function more(summary, ...content) {
 function optionGrid(explanation) {
   const sourceIds = [...catalogue.sources.keys()];
   const rows = [
-    ...explanation.discussed.map((item) => ({ item, status: "discussed", against: [...item.caveats, ...item.arguments.against] })),
+    ...discussedInOrder(explanation.discussed).map((item) => ({ item, status: "discussed", against: [...item.caveats, ...item.arguments.against] })),
     ...explanation.not_discussed.map((item) => ({ item, status: "not_discussed", against: [...item.reasons, ...item.arguments.against] })),
   ];
   const list = (texts) => (texts.length ? el("ul", {}, texts.map((t) => el("li", {}, t))) : "—");
@@ -357,7 +497,15 @@ function optionGrid(explanation) {
         return el(
           "tr",
           { "data-category": item.category },
-          el("th", { scope: "row" }, item.label, el("br"), el("span", { class: `badge ${status}` }, STATUS_TEXT[status])),
+          el(
+            "th",
+            { scope: "row" },
+            item.label,
+            el("br"),
+            el("span", { class: `badge ${status}` }, STATUS_TEXT[status]),
+            basisText(item) ? [el("br"), el("span", { class: "badge general" }, basisText(item))] : null,
+            dependsLines(item.depends_on).map((line) => el("span", { class: "grid-depends", "data-depends-on": line.field }, `${line.label}: ${line.outcome}`)),
+          ),
           el("td", {}, category ? category.description : "—"),
           el("td", {}, list(when)),
           el("td", {}, list(against.map((s) => s.because))),
@@ -460,7 +608,8 @@ function section(id, heading, ...content) {
 function render(explanation) {
   derivedFacts = new Map((explanation.derived_facts || []).map((f) => [f.fact, f]));
   const preparedOn = isoDate(new Date());
-  const stamp = `rulebook version ${explanation.rulebook.version} of ${explanation.rulebook.date}`;
+  const stamp = stampText(explanation.rulebook);
+  const counts = basisCounts(explanation.discussed);
   const printButton = el("button", { type: "button", class: "secondary" }, "Print MDT sheet");
   const downloadButton = el("button", { type: "button", class: "secondary" }, "Download Markdown");
   printButton.addEventListener("click", () => window.print());
@@ -468,7 +617,12 @@ function render(explanation) {
   const sheet = el(
     "article",
     { class: "sheet", id: "sheet", "aria-labelledby": "sheet-heading" },
-    el("header", { class: "sheet-head" }, el("h3", { id: "sheet-heading" }, "MDT preparation sheet"), el("p", {}, `Prepared ${preparedOn} · ${stamp}`)),
+    el(
+      "header",
+      { class: "sheet-head" },
+      el("h3", { id: "sheet-heading" }, "MDT preparation sheet"),
+      el("p", {}, `Prepared ${preparedOn} · ${stamp} · digest `, digestNode(explanation.rulebook.digest)),
+    ),
     el(
       "section",
       { class: "disclaimer", id: "disclaimer", "aria-label": "Disclaimer" },
@@ -483,7 +637,11 @@ function render(explanation) {
       el("a", { href: window.location.href, class: "share-link" }, "Link to this case"),
     ),
     section("case", "The case", el("p", { class: "note" }, "Unknown inputs were left out: nothing is guessed."), caseList(explanation)),
-    section("discussed", `Commonly discussed (${explanation.discussed.length})`, explanation.discussed.map((i) => categoryCard(i, "discussed"))),
+    section(
+      "discussed",
+      `Commonly discussed (${explanation.discussed.length}: ${counts.case} for this case, ${counts.general} in general)`,
+      discussedGroups(explanation.discussed),
+    ),
     section(
       "not-discussed",
       `Not typically discussed (${explanation.not_discussed.length})`,
@@ -506,7 +664,8 @@ function render(explanation) {
   );
   resultBox.replaceChildren(sheet);
   statusLine.textContent =
-    `Result shown: ${explanation.discussed.length} categories commonly discussed, ` +
+    `Result shown: ${explanation.discussed.length} categories commonly discussed ` +
+    `(${counts.case} for this case, ${counts.general} listed for liver metastases in general), ` +
     `${explanation.not_discussed.length} not typically discussed.`;
 }
 
@@ -524,7 +683,7 @@ function toMarkdown(explanation, preparedOn) {
   const lines = [
     "# MDT preparation sheet",
     "",
-    `Prepared ${preparedOn} · rulebook version ${explanation.rulebook.version} of ${explanation.rulebook.date}`,
+    `Prepared ${preparedOn} · ${stampText(explanation.rulebook)} · digest ${explanation.rulebook.digest}`,
     "",
     `Case link: <${window.location.href}>`,
     "",
@@ -543,15 +702,24 @@ function toMarkdown(explanation, preparedOn) {
     "",
   ];
   const block = (heading, statements) => (statements && statements.length ? [heading, "", ...markdownStatements(statements), ""] : []);
-  for (const item of explanation.discussed) {
-    lines.push(`### ${item.label}`, "", item.summary, "");
-    lines.push(...block("Why the sources discuss it for this case:", item.rationale), ...block("Caveats:", item.caveats));
-    lines.push(...block("Variants:", item.variants), ...block("Arguments in favour:", item.arguments.in_favour));
-    lines.push(...block("Arguments against:", item.arguments.against));
+  const depends = (item) => {
+    const found = dependsLines(item.depends_on).map((line) => `- **${line.label}:** ${line.outcome}`);
+    return found.length ? [...found, ""] : [];
+  };
+  for (const { basis, heading, note } of BASIS_GROUPS) {
+    const items = explanation.discussed.filter((item) => (item.basis || "case") === basis);
+    if (!items.length) continue;
+    lines.push(`### ${heading}`, "", note, "");
+    for (const item of items) {
+      lines.push(`#### ${item.label}`, "", ...depends(item), item.summary, "");
+      lines.push(...block("Why the sources discuss it:", item.rationale), ...block("Caveats:", item.caveats));
+      lines.push(...block("Variants:", item.variants), ...block("Arguments in favour:", item.arguments.in_favour));
+      lines.push(...block("Arguments against:", item.arguments.against));
+    }
   }
   lines.push("## Not typically discussed", "");
   for (const item of explanation.not_discussed) {
-    lines.push(`### ${item.label}`, "", item.summary, "", ...block("Why it is not typically discussed:", item.reasons));
+    lines.push(`### ${item.label}`, "", ...depends(item), item.summary, "", ...block("Why it is not typically discussed:", item.reasons));
     lines.push(...block("Arguments in favour:", item.arguments.in_favour), ...block("Arguments against:", item.arguments.against));
   }
   const whatIf = explanation.what_if;
@@ -600,7 +768,9 @@ async function loadCatalogue() {
     catalogue.discussedRules.set(rule.category, [...(catalogue.discussedRules.get(rule.category) || []), rule]);
   }
   if (health && health.rulebook) {
-    document.getElementById("rulebook-stamp").textContent = `version ${health.rulebook.version} of ${health.rulebook.date}`;
+    document
+      .getElementById("rulebook-stamp")
+      .replaceChildren(`version ${health.rulebook.version} of ${health.rulebook.date} (digest `, digestNode(health.rulebook.digest), ")");
   }
 }
 

@@ -1,0 +1,168 @@
+"""`depends_on`: which unknown inputs would move a category to the other list, and with which value.
+
+It is part of every explanation, so it evaluates only alternatives that can move a category. At
+start-up the rulebook is read for what each status rule (discussed / not_discussed) could react to:
+the optional inputs it tests, directly or through the facts it uses, and the values that could make
+it fire, or, for an `unknown` test, stop it firing. For a case, an alternative value is evaluated
+only when, given the rules that fired, it could turn some category over: a not_discussed rule that
+could start firing for a discussed category, a discussed rule that could start firing for a
+category nothing sets aside, or every rule holding a category where it is could stop. Each
+alternative that passes is re-evaluated with the same evaluator as the explanation, never guessed;
+a test checks the result against evaluating every alternative."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.core.evaluation import Evaluate, Evaluation
+from app.core.explain import STATUS_WORDS, Explainer
+from app.core.inputs import choices, shown
+from app.rulebook import Rule, Rulebook
+from schemas.case import LIST_FIELDS, OPTIONAL_FIELDS, Case
+from schemas.explanation import Dependency, Status
+
+_VALUE_OPS = frozenset({"eq", "in", "contains"})
+ANY = None  # "any value of the input may matter"
+
+
+@dataclass
+class _Reach:
+    """What could change whether one rule fires: per optional input, the values that could make it
+    start firing (ANY for every value), and the inputs whose becoming known could make it stop."""
+
+    start: dict[str, set[Any] | None] = field(default_factory=dict)
+    stop: set[str] = field(default_factory=set)
+
+    def add_start(self, name: str, values: set[Any] | None) -> None:
+        if name in self.start:
+            known = self.start[name]
+            self.start[name] = None if known is None or values is None else known | values
+        else:
+            self.start[name] = values
+
+    def merge(self, other: "_Reach") -> None:
+        for name, values in other.start.items():
+            self.add_start(name, values)
+        self.stop |= other.stop
+
+    def may_start(self, name: str, value: Any) -> bool:
+        if name not in self.start:
+            return False
+        values = self.start[name]
+        if values is None:
+            return True
+        items = value if isinstance(value, list) else [value]
+        return any(_key(v) in values for v in items)
+
+
+def _key(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _reaches(book: Rulebook) -> dict[str, _Reach]:
+    """Every rule's reach, facts followed to the rules that derive them (a fact derived by several
+    rules reaches what any of them reaches: an over-approximation, which only costs an evaluation)."""
+    memo: dict[str, _Reach] = {}
+    derivers: dict[str, list[Rule]] = {}
+    for rule in book.rules:
+        if rule.spec.derives:
+            derivers.setdefault(rule.spec.derives, []).append(rule)
+
+    def reach(rule: Rule) -> _Reach:
+        if rule.id in memo:
+            return memo[rule.id]
+        out = memo[rule.id] = _Reach()  # derived facts form no cycle (checked at load)
+        for cond in rule.conditions:
+            if cond.fact is not None:
+                for deriver in derivers.get(cond.fact, []):
+                    out.merge(reach(deriver))
+            elif cond.field in OPTIONAL_FIELDS:
+                if cond.op == "unknown":
+                    out.stop.add(cond.field)
+                elif cond.op in _VALUE_OPS:
+                    out.add_start(cond.field, {_key(v) for v in (cond.value if cond.op == "in" else [cond.value])})
+                else:
+                    out.add_start(cond.field, ANY)
+        return out
+
+    return {rule.id: reach(rule) for rule in book.rules}
+
+
+def alternatives(reaches: dict[str, _Reach], status_rules: list[Rule]) -> dict[str, list[Any]]:
+    """For every optional input that a status rule reacts to: the values worth trying when it is unknown."""
+    wanted: dict[str, set[Any] | None] = {}
+    for rule in status_rules:
+        r = reaches[rule.id]
+        for name in r.stop:
+            wanted[name] = ANY
+        for name, values in r.start.items():
+            if name in wanted and wanted[name] is None:
+                continue
+            wanted[name] = None if values is None else (wanted.get(name) or set()) | values
+    out: dict[str, list[Any]] = {}
+    for name in OPTIONAL_FIELDS:  # contract order
+        if name not in wanted:
+            continue
+        values = wanted[name]
+        if name in LIST_FIELDS:
+            items = [v for v in choices(name) if values is None or v in values]
+            out[name] = ([[]] if values is None else []) + [[i] for i in items] + ([items] if len(items) > 1 else [])
+        else:
+            out[name] = [v for v in choices(name) if values is None or v in values]
+    return out
+
+
+class DependencyFinder:
+    def __init__(self, book: Rulebook, explainer: Explainer, evaluate: Evaluate) -> None:
+        self.explainer = explainer
+        self.evaluate = evaluate
+        self._reach = _reaches(book)
+        self._status_rules: dict[str, dict[str, list[Rule]]] = {}
+        for cat in book.categories:
+            rules = [r for r in book.rules if r.spec.category == cat.id]
+            self._status_rules[cat.id] = {
+                "discussed": [r for r in rules if r.spec.effect == "discussed"],
+                "not_discussed": [r for r in rules if r.spec.effect == "not_discussed"],
+            }
+        self.alternatives = alternatives(
+            self._reach, [r for by_effect in self._status_rules.values() for rs in by_effect.values() for r in rs]
+        )
+
+    def _may_move(self, category: str, status: Status, fired: frozenset[str], name: str, value: Any) -> bool:
+        rules = self._status_rules[category]
+        holding = [r for r in rules[status] if r.id in fired]  # the rules that keep the category where it is
+        if holding and all(name in self._reach[r.id].stop for r in holding):
+            return True  # all of them could stop firing
+        if status == "discussed":
+            return any(self._reach[r.id].may_start(name, value) for r in rules["not_discussed"])
+        if holding:  # not discussed by a rule that stays: nothing can discuss it
+            return False
+        return any(self._reach[r.id].may_start(name, value) for r in rules["discussed"])
+
+    def find(self, case: Case, evaluation: Evaluation, prune: bool = True) -> dict[str, list[Dependency]]:
+        """`prune=False` evaluates every alternative: the reference the pruning is tested against."""
+        now = self.explainer.partition(evaluation.fired)
+        found: dict[str, list[Dependency]] = {}
+        known = case.known_facts()
+        for name in case.unknown_inputs():
+            for value in self.alternatives.get(name, ()):
+                if prune and not any(self._may_move(c, s, evaluation.fired, name, value) for c, s in now.items()):
+                    continue
+                try:
+                    changed = Case.model_validate({**known, name: value})
+                except ValidationError:
+                    continue
+                for category, status in self.explainer.partition(self.evaluate(changed.known_facts()).fired).items():
+                    if status != now[category]:
+                        label = self.explainer.labels[category]
+                        found.setdefault(category, []).append(
+                            Dependency(
+                                field=name,
+                                value=value,
+                                would_be=status,
+                                statement=f"{label} would be {STATUS_WORDS[status]} if {name} were {shown(value)}"
+                                " (now unknown).",
+                            )
+                        )
+        return found
