@@ -3,6 +3,7 @@ engine, and run every rule's examples through the engine before the first reques
 
 import logging
 
+from app.core.depends import status_rulebook
 from app.core.examples import check_examples
 from app.core.explain import Explainer
 from app.core.service import ExplainerService
@@ -20,4 +21,7 @@ def build_service(settings: Settings) -> ExplainerService:
     engine = RulesEngine(book)
     check_examples(book, engine.evaluate)
     log.info("rulebook %s (%s) loaded: %d rules", book.meta.version, book.meta.date, len(book.rules))
-    return ExplainerService(book=book, evaluate=engine.evaluate, explainer=Explainer(book))
+    status_engine = RulesEngine(status_rulebook(book))
+    return ExplainerService(
+        book=book, evaluate=engine.evaluate, explainer=Explainer(book), evaluate_status=status_engine.evaluate
+    )

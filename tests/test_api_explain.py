@@ -67,7 +67,9 @@ def test_extensive_extrahepatic_disease_moves_resection_with_the_chain_shown(cli
     assert chain["not_for_resection_oncological"] == ["fact.not_for_resection_oncological.extensive_extrahepatic"]
     assert "not_resectable_technical" not in chain, "extensive disease elsewhere is not a technical barrier"
     radiotherapy = next(c for c in body["discussed"] if c["category"] == "external_radiotherapy")
-    assert radiotherapy["rationale"][0]["derived_facts"] == ["not_for_resection_oncological"]
+    assert [r["rule"] for r in radiotherapy["rationale"]] == ["radiotherapy.discussed.stereotactic_few_small"], (
+        "more disease outside the liver never brings in more liver-directed treatment"
+    )
 
 
 def test_unknown_inputs_are_listed_and_said_to_be_unknown(client: TestClient) -> None:

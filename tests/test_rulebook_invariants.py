@@ -1,12 +1,14 @@
 """Clinical invariants of the rulebook, as properties over generated cases through the engine: what a
 liver surgeon and a teacher would call a backwards lesson must never appear, whatever the case."""
 
+import itertools
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.depends import DependencyFinder
+from app.core.depends import DependencyFinder, status_rulebook
 from app.core.explain import Explainer
 from app.engine import RulesEngine
 from app.rulebook import Rulebook
@@ -185,3 +187,31 @@ def test_every_discussed_category_says_whether_the_case_or_the_sources_in_genera
         assert cat.basis == ("case" if any(r.conditions for r in rules) else "general"), cat.category
     always = {r.spec.category for r in book.rules if r.spec.effect == "discussed" and not r.conditions}
     assert {c.category for c in body.discussed if c.basis == "general"} <= always
+
+
+@pytest.fixture(scope="module")
+def status_engine(book: Rulebook) -> RulesEngine:
+    return RulesEngine(status_rulebook(book))
+
+
+@PROPERTY
+@given(case=case_dicts)
+def test_the_status_engine_behind_depends_on_partitions_every_case_like_the_whole_rulebook(
+    case: dict[str, Any], engine: RulesEngine, status_engine: RulesEngine, explainer: Explainer
+) -> None:
+    facts = Case.model_validate(case).known_facts()
+    assert explainer.partition(status_engine.evaluate(facts).fired) == explainer.partition(engine.evaluate(facts).fired)
+
+
+@PROPERTY
+@given(case=case_dicts)
+def test_more_disease_outside_the_liver_never_brings_in_a_liver_directed_option(
+    case: dict[str, Any], engine: RulesEngine, explainer: Explainer
+) -> None:
+    liver_directed = (*OPERATIONS, "ablation", "tace", "sirt", "external_radiotherapy")
+    spread = [
+        statuses(explainer, engine, {**case, "extrahepatic_disease": e}) for e in ("none", "limited", "extensive")
+    ]
+    for less, more in itertools.pairwise(spread):
+        for category in liver_directed:
+            assert not (less[category] == "not_discussed" and more[category] == "discussed"), (category, case)

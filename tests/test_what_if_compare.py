@@ -119,14 +119,24 @@ def test_compare_rejects_an_invalid_case_naming_the_field(client: TestClient) ->
 
 
 def test_prior_treatments_are_toggled_one_at_a_time(client: TestClient) -> None:
-    case = {**BASE_CASE, "prior_treatments": ["chemotherapy"]}
+    large = {**BASE_CASE, "largest_lesion_cm": 4.0}  # ablation not discussed: large, whatever was given before
+    case = {**large, "prior_treatments": ["chemotherapy"]}
     changes = [c for c in what_if(client, case)["changes"] if c["field"] == "prior_treatments"]
-    statements = [c["statement"] for c in changes]
-    assert "Ablation would be commonly discussed if prior_treatments also included liver_resection." in statements
-    unknown = {
-        tuple(e["value"]) for e in what_if(client, BASE_CASE)["unknown_inputs"] if e["field"] == "prior_treatments"
+    assert changes == [], "no single prior treatment moves a category of this case"
+    effects = {
+        tuple(e["value"]): e for e in what_if(client, large)["unknown_inputs"] if e["field"] == "prior_treatments"
     }
-    assert unknown == {(), ("chemotherapy",), ("liver_resection",), ("ablation",), ("radiotherapy",), ("embolisation",)}
+    assert set(effects) == {
+        (),
+        ("chemotherapy",),
+        ("liver_resection",),
+        ("ablation",),
+        ("radiotherapy",),
+        ("embolisation",),
+    }
+    added = [r["rule"] for r in effects[("chemotherapy",)]["rules_added"]]
+    assert "resection.caveat.prior_chemotherapy" in added
+    assert "resection.caveat.prior_chemotherapy" not in [r["rule"] for r in effects[("ablation",)]["rules_added"]]
 
 
 def test_unknown_envelope_field_lists_the_envelope_fields(client: TestClient) -> None:

@@ -10,7 +10,7 @@ category nothing sets aside, or every rule holding a category where it is could 
 alternative that passes is re-evaluated with the same evaluator as the explanation, never guessed;
 a test checks the result against evaluating every alternative."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -33,6 +33,7 @@ class _Reach:
 
     start: dict[str, set[Any] | None] = field(default_factory=dict)
     stop: set[str] = field(default_factory=set)
+    needs_all: dict[str, set[Any]] = field(default_factory=dict)  # list items the rule itself requires together
 
     def add_start(self, name: str, values: set[Any] | None) -> None:
         if name in self.start:
@@ -48,6 +49,8 @@ class _Reach:
 
     def may_start(self, name: str, value: Any) -> bool:
         if name not in self.start:
+            return False
+        if isinstance(value, list) and not self.needs_all.get(name, set()) <= set(value):
             return False
         values = self.start[name]
         if values is None:
@@ -82,6 +85,8 @@ def _reaches(book: Rulebook) -> dict[str, _Reach]:
                     out.stop.add(cond.field)
                 elif cond.op in _VALUE_OPS:
                     out.add_start(cond.field, {_key(v) for v in (cond.value if cond.op == "in" else [cond.value])})
+                    if cond.op == "contains":
+                        out.needs_all.setdefault(cond.field, set()).add(cond.value)
                 else:
                     out.add_start(cond.field, ANY)
         return out
@@ -113,8 +118,25 @@ def alternatives(reaches: dict[str, _Reach], status_rules: list[Rule]) -> dict[s
     return out
 
 
+def status_rulebook(book: Rulebook) -> Rulebook:
+    """The rules that decide which list each category is in (discussed / not_discussed) and the rules
+    deriving the facts they use: all that a partition needs. An engine compiled from it evaluates an
+    alternative about twice as fast as the whole rulebook, whose presentation rules `depends_on`
+    never shows (a test checks both partition every case alike)."""
+    chosen = [r for r in book.rules if r.spec.effect in ("discussed", "not_discussed")]
+    needed = {c.fact for r in chosen for c in r.conditions if c.fact}
+    while True:
+        derivers = [r for r in book.rules if r.spec.derives in needed and r not in chosen]
+        if not derivers:
+            return replace(book, rules=tuple(r for r in book.rules if r in chosen))
+        chosen += derivers
+        needed |= {c.fact for r in derivers for c in r.conditions if c.fact}
+
+
 class DependencyFinder:
     def __init__(self, book: Rulebook, explainer: Explainer, evaluate: Evaluate) -> None:
+        """`evaluate` need only decide the partition right: the whole rulebook's engine, or one compiled
+        from `status_rulebook(book)`."""
         self.explainer = explainer
         self.evaluate = evaluate
         self._reach = _reaches(book)
@@ -131,14 +153,19 @@ class DependencyFinder:
 
     def _may_move(self, category: str, status: Status, fired: frozenset[str], name: str, value: Any) -> bool:
         rules = self._status_rules[category]
-        holding = [r for r in rules[status] if r.id in fired]  # the rules that keep the category where it is
-        if holding and all(name in self._reach[r.id].stop for r in holding):
-            return True  # all of them could stop firing
         if status == "discussed":
+            holding = [r for r in rules["discussed"] if r.id in fired]
+            if all(name in self._reach[r.id].stop for r in holding):
+                return True  # every rule discussing it could stop firing
             return any(self._reach[r.id].may_start(name, value) for r in rules["not_discussed"])
-        if holding:  # not discussed by a rule that stays: nothing can discuss it
+        # Not discussed: it moves only if every not_discussed rule that fired could stop, and some
+        # discussed rule would then fire (one that fired and need not stop, or one that could start).
+        if not all(name in self._reach[r.id].stop for r in rules["not_discussed"] if r.id in fired):
             return False
-        return any(self._reach[r.id].may_start(name, value) for r in rules["discussed"])
+        return any(
+            (r.id in fired and name not in self._reach[r.id].stop) or self._reach[r.id].may_start(name, value)
+            for r in rules["discussed"]
+        )
 
     def find(self, case: Case, evaluation: Evaluation, prune: bool = True) -> dict[str, list[Dependency]]:
         """`prune=False` evaluates every alternative: the reference the pruning is tested against."""

@@ -17,12 +17,16 @@ class ExplainerService:
     book: Rulebook
     evaluate: Evaluate
     explainer: Explainer
+    # Evaluates only what decides each category's list (see app.core.depends.status_rulebook); used for
+    # the alternatives behind depends_on. None: the whole rulebook's `evaluate`.
+    evaluate_status: Evaluate | None = None
     what_if_analyser: WhatIfAnalyser = field(init=False)
     dependencies: DependencyFinder = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "what_if_analyser", WhatIfAnalyser(self.book, self.explainer, self.evaluate))
-        object.__setattr__(self, "dependencies", DependencyFinder(self.book, self.explainer, self.evaluate))
+        finder = DependencyFinder(self.book, self.explainer, self.evaluate_status or self.evaluate)
+        object.__setattr__(self, "dependencies", finder)
 
     def explain(self, case: Case, what_if: bool = False) -> Explanation:
         evaluation = self.evaluate(case.known_facts())
