@@ -39,22 +39,27 @@ class _Session:
     derived: set[str] = field(default_factory=set)
 
 
+# How each operator of app.rulebook.ops reads in durable-rules (a test checks every operator is here).
+# durable-rules has no `$in` (error 202): an `$or` of equalities. `$nex` alone also matches the
+# engine's own state object, so every case test is ANDed with kind=case (see _case_pattern).
+TRANSLATIONS: dict[str, Callable[[str, Any], dict[str, Any]]] = {
+    "eq": lambda name, value: {name: value},
+    "ne": lambda name, value: {"$neq": {name: value}},
+    "lt": lambda name, value: {"$lt": {name: value}},
+    "lte": lambda name, value: {"$lte": {name: value}},
+    "gt": lambda name, value: {"$gt": {name: value}},
+    "gte": lambda name, value: {"$gte": {name: value}},
+    "in": lambda name, value: {"$or": [{name: v} for v in value]} if len(value) > 1 else {name: value[0]},
+    "contains": lambda name, value: {"$iany": {name: {"$i": value}}},
+    "unknown": lambda name, _: {"$nex": {name: 1}},
+}
+
+
 def _field_test(cond: ResolvedCondition) -> dict[str, Any]:
-    name, value = cond.field or "", cond.value
-    if cond.op == "eq":
-        return {name: value}
-    if cond.op == "ne":
-        return {"$neq": {name: value}}
-    if cond.op in ("lt", "lte", "gt", "gte"):
-        return {f"${cond.op}": {name: value}}
-    if cond.op == "in":
-        return {"$or": [{name: v} for v in value]} if len(value) > 1 else {name: value[0]}
-    if cond.op == "contains":
-        return {"$iany": {name: {"$i": value}}}
-    if cond.op == "unknown":
-        # `$nex` alone also matches the engine's own state object; it is always ANDed with kind=case.
-        return {"$nex": {name: 1}}
-    raise ValueError(f"unsupported op {cond.op!r}")
+    translate = TRANSLATIONS.get(cond.op or "")
+    if translate is None:
+        raise ValueError(f"unsupported op {cond.op!r}")
+    return translate(cond.field or "", cond.value)
 
 
 def _case_pattern(tests: list[dict[str, Any]]) -> dict[str, Any]:

@@ -4,11 +4,10 @@ engine, and run every rule's examples through the engine before the first reques
 import logging
 
 from app.core.depends import status_rulebook
-from app.core.examples import check_examples
 from app.core.explain import Explainer
 from app.core.service import ExplainerService
 from app.engine import RulesEngine
-from app.rulebook import load_rulebook
+from app.rulebook import check_examples, load_rulebook
 from app.settings import Settings
 
 log = logging.getLogger("livermets")

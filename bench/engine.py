@@ -1,5 +1,5 @@
 """In-process figures: the durable-rules adapter against the pure-Python reference evaluator
-(tests/oracle.py) on the same cases, and the other per-case costs of an explanation, so the
+(app/reference.py) on the same cases, and the other per-case costs of an explanation, so the
 HTTP figures can be attributed."""
 
 import time
@@ -7,13 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app import reference as oracle
 from app.engine import RulesEngine
 from app.rulebook import Rulebook, load_rulebook
 from app.settings import Settings
 from app.startup import build_service
 from schemas.case import Case
 from schemas.explanation import Explanation
-from tests import oracle
 
 _to_json = Explanation.__pydantic_serializer__.to_json
 

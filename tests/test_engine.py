@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from app import reference as oracle
 from app.engine import EngineError, RulesEngine
 from app.rulebook import Rulebook, load_rulebook
 from schemas.case import Case
-from tests import oracle
 from tests.conftest import BASE_CASE, RULES_DIR
 
 

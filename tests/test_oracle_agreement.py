@@ -4,10 +4,10 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 
+from app import reference as oracle
 from app.engine import RulesEngine
 from app.rulebook import Rulebook
 from schemas.case import Case
-from tests import oracle
 from tests.strategies import case_dicts
 
 

@@ -2,10 +2,9 @@
 
 import pytest
 
-from app.core.examples import example_failures
+from app import reference as oracle
 from app.engine import RulesEngine
-from app.rulebook import Rulebook
-from tests import oracle
+from app.rulebook import Rulebook, example_failures
 from tests.conftest import RULES_DIR, seeds_dir
 
 

@@ -1,36 +1,18 @@
-"""A pure-Python reference evaluator of the same rulebook data, for tests only. It is the oracle
-the durable-rules adapter must agree with: naive fixpoint iteration, no engine involved."""
+"""A pure-Python reference evaluator of the same rulebook data: naive fixpoint iteration over the
+operator table's meaning, no engine involved. It exists only to cross-check the durable-rules
+adapter (the tests and `make bench` compare the two); the service never answers with it."""
 
-import operator
 from typing import Any
 
 from app.core.evaluation import Evaluation
 from app.rulebook import ResolvedCondition, Rulebook
-
-COMPARE = {
-    "eq": operator.eq,
-    "ne": operator.ne,
-    "lt": operator.lt,
-    "lte": operator.le,
-    "gt": operator.gt,
-    "gte": operator.ge,
-}
+from app.rulebook.ops import holds as op_holds
 
 
 def holds(cond: ResolvedCondition, facts: dict[str, Any], derived: set[str]) -> bool:
     if cond.fact is not None:
         return cond.fact in derived
-    value = facts.get(cond.field or "")
-    if cond.op == "unknown":
-        return value is None
-    if value is None:  # a comparison on an unknown input never holds
-        return False
-    target = cond.value
-    if cond.op == "in":
-        return value in target
-    if cond.op == "contains":
-        return target in value
-    return bool(COMPARE[cond.op or ""](value, target))
+    return op_holds(cond.op or "eq", facts.get(cond.field or ""), cond.value)
 
 
 def evaluate(book: Rulebook, facts: dict[str, Any]) -> Evaluation:

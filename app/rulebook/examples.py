@@ -1,8 +1,16 @@
-"""Runs every rule's own examples against an evaluator: a rule must fire for each `fires`
-example and must not fire for each `not_fires` example."""
+"""Every rule's own examples: a rule must fire for each `fires` example and must not fire for each
+`not_fires` example. An example names only the fields it changes from the rulebook's neutral base
+case. Run at start-up through the engine, and in the tests through the reference evaluator too."""
+
+from typing import Any
 
 from app.core.evaluation import Evaluate
-from app.rulebook import Rule, Rulebook, RulebookError, example_case
+from app.rulebook.model import Rule, Rulebook, RulebookError
+from schemas.case import Case
+
+
+def example_case(book: Rulebook, example: dict[str, Any]) -> Case:
+    return Case.model_validate({**book.meta.example_base_case, **example})
 
 
 def example_failures(book: Rulebook, rule: Rule, evaluate: Evaluate) -> list[str]:
