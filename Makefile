@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schemas digest screenshot bench profile clean
+.PHONY: run test check lint schemas digest screenshot bench profile clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (durable-rules does not import on 3.13)"; exit 1; }
@@ -23,8 +23,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Everything: lint, then every test of every tier (CI runs this; about 2 minutes on 2 cores).
 test: lint
 	$(VENV)/bin/pytest
+
+# The fast tier while working: lint, then every test except the slow, server and browser tiers
+# (markers in pyproject.toml; about 30 s). Run `make test` before pushing.
+check: lint
+	$(VENV)/bin/pytest -m "not slow and not server and not browser"
 
 # Regenerate the exported JSON Schema files after changing a model in schemas/.
 schemas: $(STAMP)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 
 from app.core.explain import Explainer
 from app.engine import RulesEngine
@@ -14,6 +15,28 @@ from app.rulebook import Rulebook, load_rulebook
 from app.settings import PROJECT_ROOT, Settings
 
 RULES_DIR = PROJECT_ROOT / "rules"
+
+# Hypothesis: in CI (CI=true) every run generates the same cases (derandomised, no example
+# database) and a failure prints the blob that reproduces it (@reproduce_failure); elsewhere cases
+# are random and failures are remembered in .hypothesis/ and replayed first. HYPOTHESIS_PROFILE
+# picks one explicitly. Tests that set their own max_examples or deadline keep them.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tiers (markers registered in pyproject.toml; `make check` leaves out slow, server and
+    browser): every test that uses a real server process is `server`; the engine-vs-oracle
+    agreement on thousands of generated cases is `slow` (marked here so that file keeps only its
+    test)."""
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.server)
+        if item.path.name == "test_oracle_agreement.py":
+            item.add_marker(pytest.mark.slow)
 
 
 def seeds_dir() -> Path:
@@ -83,8 +106,9 @@ BASE_CASE = {
 
 @pytest.fixture(scope="session")
 def live_server(app_settings: Settings) -> Iterator[str]:
-    """Base URL of a real uvicorn server on 127.0.0.1 serving the app (started once per session)."""
-    from tests.live_server import serve
+    """Base URL of a real uvicorn server on 127.0.0.1 serving the app, in its own process (started
+    once per session, ready when yielded, terminated at the end). Tests using it are marked `server`."""
+    from tests.live_server import serve_process
 
-    with serve(create_app(app_settings)) as base_url:
+    with serve_process(app_settings) as base_url:
         yield base_url

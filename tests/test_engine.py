@@ -43,6 +43,7 @@ def _random_case(rng: random.Random) -> dict[str, Any]:
     return Case.model_validate(case).known_facts()
 
 
+@pytest.mark.slow
 def test_concurrent_evaluations_equal_sequential_ones(engine: RulesEngine) -> None:
     cases = _random_cases(1600, seed=7)
     sequential = [engine.evaluate(c) for c in cases]
@@ -66,6 +67,7 @@ def test_concurrent_evaluations_equal_sequential_ones(engine: RulesEngine) -> No
     assert engine.live_sessions() == 0
 
 
+@pytest.mark.slow
 def test_sessions_are_deleted_so_thousands_of_cases_work(engine: RulesEngine) -> None:
     # Without delete_state the 1,025th live session of a ruleset raises MemoryError.
     facts = Case.model_validate(BASE_CASE).known_facts()
@@ -82,6 +84,7 @@ def _rss_bytes() -> int:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc to read resident memory")
 def test_memory_does_not_grow_with_cases_evaluated(engine: RulesEngine) -> None:
     cases = _random_cases(500, seed=11)

@@ -7,6 +7,7 @@ Runs in-process (ASGI), derandomised so CI and developers fuzz the same requests
 import json
 from typing import Any
 
+import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
@@ -27,6 +28,7 @@ def _case_property(document: dict[str, Any], name: str) -> dict[str, Any]:
     return prop
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES_PER_OPERATION,

@@ -19,6 +19,8 @@ from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request,
 from app.citations import normalise
 from tests.browser import CHROMIUM_ARGS, artifact, chromium_path
 
+pytestmark = pytest.mark.browser  # and `server`, through the live_server fixture
+
 TIMEOUT_MS = 10_000
 expect.set_options(timeout=TIMEOUT_MS)
 

@@ -43,6 +43,7 @@ def statuses(explainer: Explainer, engine: RulesEngine, case: dict[str, Any]) ->
     return explainer.partition(engine.evaluate(Case.model_validate(case).known_facts()).fired)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(case=case_dicts, worse=st.integers(1, 4))
 def test_worsening_fitness_alone_never_turns_an_operation_toward_discussed(
@@ -54,6 +55,7 @@ def test_worsening_fitness_alone_never_turns_an_operation_toward_discussed(
         assert not (fitter[category] == "not_discussed" and frailer[category] == "discussed"), (category, case)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(
     case=case_dicts,
@@ -79,6 +81,7 @@ def test_fit_unresectable_liver_only_colorectal_has_hai_sirt_and_transplantation
         assert discussed[category].caveats, f"{category} without its caveat beside it"
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(case=case_dicts)
 def test_no_statement_rests_on_a_fact_that_sets_a_discussed_category_aside(
@@ -101,6 +104,7 @@ def test_no_statement_rests_on_a_fact_that_sets_a_discussed_category_aside(
             assert not contradicted, f"{where}: {statement.rule} uses {fact} while {contradicted} is discussed"
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(case=case_dicts, primary=st.sampled_from(["colorectal", "colorectal", "other"]))
 def test_no_reason_contradicts_a_fact_of_the_case(
@@ -123,6 +127,7 @@ def test_patient_reasons_never_say_the_metastases_cannot_be_removed(book: Rulebo
                 assert "surgeon can't remove" not in cite.quote, rule.id
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(case=case_dicts)
 def test_oncological_fact_is_derived_exactly_when_resection_is_set_aside_for_the_primary_or_spread(
@@ -138,6 +143,7 @@ def test_oncological_fact_is_derived_exactly_when_resection_is_set_aside_for_the
     assert ("not_for_resection_oncological" in evaluation.derived) == bool(oncological & evaluation.fired)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(case=case_dicts)
 def test_depends_on_evaluates_only_what_can_move_yet_misses_nothing(
@@ -149,6 +155,7 @@ def test_depends_on_evaluates_only_what_can_move_yet_misses_nothing(
     assert finder.find(validated, evaluation) == finder.find(validated, evaluation, prune=False)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(case=case_dicts)
 def test_depends_on_says_what_knowing_the_input_would_do(
@@ -194,6 +201,7 @@ def status_engine(book: Rulebook) -> RulesEngine:
     return RulesEngine(status_rulebook(book))
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(case=case_dicts)
 def test_the_status_engine_behind_depends_on_partitions_every_case_like_the_whole_rulebook(
@@ -203,6 +211,7 @@ def test_the_status_engine_behind_depends_on_partitions_every_case_like_the_whol
     assert explainer.partition(status_engine.evaluate(facts).fired) == explainer.partition(engine.evaluate(facts).fired)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(case=case_dicts)
 def test_more_disease_outside_the_liver_never_brings_in_a_liver_directed_option(
