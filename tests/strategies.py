@@ -1,24 +1,18 @@
 """Hypothesis strategies for valid cases, read from the Case model: every input (a new one is covered
 as soon as it is in the model), every value, numbers near the rulebook's thresholds, and unknowns."""
 
-from typing import Any, get_args
+from typing import Any
 
 from hypothesis import strategies as st
 from pydantic.fields import FieldInfo
 
-from app.core.inputs import choices
+from app.core.inputs import bounds, choices, is_whole_number
 from schemas.case import LIST_FIELDS, NUMERIC_FIELDS, Case
 
 
-def _bounds(info: FieldInfo) -> tuple[Any, Any]:
-    low = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)
-    high = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), None)
-    return low, high
-
-
 def _numeric(name: str, info: FieldInfo) -> st.SearchStrategy[Any]:
-    low, high = _bounds(info)
-    if int in get_args(info.annotation) or info.annotation is int:
+    low, high = bounds(name)
+    if is_whole_number(name):
         return st.integers(low, high)
     near = [v for v in (low, 0.1, 2.9, 3.0, 3.1, high) if low <= v <= high]  # 3 cm: small_lesion_below_cm
     return st.one_of(

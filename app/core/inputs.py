@@ -3,7 +3,7 @@
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from schemas.case import Case
+from schemas.case import NUMERIC_FIELDS, Case
 
 
 def _values_of(annotation: Any) -> list[Any]:
@@ -34,3 +34,19 @@ def shown(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def bounds(field: str) -> tuple[Any, Any]:
+    """The lowest and highest value the contract allows for a numeric input."""
+    metadata = Case.model_fields[field].metadata
+    low = next((m.ge for m in metadata if getattr(m, "ge", None) is not None), None)
+    high = next((m.le for m in metadata if getattr(m, "le", None) is not None), None)
+    return low, high
+
+
+def is_whole_number(field: str) -> bool:
+    return Case.model_fields[field].annotation is int
+
+
+# The step of a numeric input in what-if: one for counts and scores, a millimetre for sizes in cm.
+NUMERIC_STEP: dict[str, float] = {f: 1 if is_whole_number(f) else 0.1 for f in sorted(NUMERIC_FIELDS)}

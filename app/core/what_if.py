@@ -9,13 +9,12 @@ from pydantic import ValidationError
 
 from app.core.evaluation import Evaluate, Evaluation
 from app.core.explain import STATUS_WORDS, Explainer
+from app.core.inputs import NUMERIC_STEP, bounds, is_whole_number
 from app.core.inputs import choices as _choices
 from app.core.inputs import shown as _shown
 from app.rulebook import Rulebook
 from schemas.case import OPTIONAL_FIELDS, Case
 from schemas.explanation import CategoryMove, RuleChange, UnknownInputEffect, WhatIf, WhatIfChange
-
-NUMERIC_STEP = {"lesion_count": 1, "performance_status": 1, "largest_lesion_cm": 0.1}
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,10 @@ class WhatIfAnalyser:
     def _numeric_candidates(self, field: str, current: float) -> list[Any]:
         step = NUMERIC_STEP[field]
         values = {round(v + d, 1) for v in self._thresholds.get(field, ()) for d in (-step, 0, step)}
-        if field == "performance_status":
-            values |= {0, 1, 2, 3, 4}
-        cast = int if step == 1 else float
+        low, high = bounds(field)
+        if is_whole_number(field) and high - low <= 10:  # a short scale (ECOG): every value of it
+            values |= set(range(low, high + 1))
+        cast = int if is_whole_number(field) else float
         return sorted({cast(v) for v in values if v != current})
 
     def _candidates(self, case: Case) -> list[_Candidate]:
