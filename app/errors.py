@@ -1,13 +1,16 @@
-"""Clear 4xx answers for bad input: every message names the field and what is allowed."""
+"""Every error body of the service: the `ErrorResponse` model, declared once, and the one helper
+that builds a response from it (`error_response`), used by the exception handlers here and by
+the pure-ASGI middlewares alike. 4xx answers for bad input name the field and what is allowed."""
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,7 +20,37 @@ from schemas.case import Case
 ENVELOPE_FIELDS = {"/v1/compare": ("a", "b"), "/v1/explain/batch": ("cases",)}
 
 
-def _problem(err: dict[str, Any], envelope: tuple[str, ...] = ()) -> dict[str, Any]:
+class Problem(BaseModel):
+    field: str = Field(description="The field at fault, dotted for nested fields (`body` for the whole body).")
+    message: str = Field(description="What is wrong and what is allowed.")
+    type: str | None = Field(default=None, description="Machine-readable kind of error (pydantic's error type).")
+    input: Any = Field(default=None, description="The offending value, when short and scalar.")
+
+
+class ErrorResponse(BaseModel):
+    error: str = Field(description="invalid_request, payload_too_large, unauthorized or not_ready.")
+    detail: list[Problem]
+
+
+def problem(field: str, message: str, kind: str | None = None) -> Problem:
+    """One detail item. Fields not given (`type`, `input`) are left out of the body, not null."""
+    return Problem(field=field, message=message) if kind is None else Problem(field=field, message=message, type=kind)
+
+
+def error_body(error: str, detail: Sequence[Problem]) -> dict[str, Any]:
+    """The JSON body of an error (also the OpenAPI examples and the batch's invalid entries)."""
+    return ErrorResponse(error=error, detail=list(detail)).model_dump(mode="json", exclude_unset=True)
+
+
+def error_response(
+    status: int, error: str, detail: Sequence[Problem], headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """Every error the service sends is built here; a middleware sends it with `await r(scope, receive, send)`."""
+    return JSONResponse(status_code=status, content=error_body(error, detail), headers=headers)
+
+
+def validation_problem(err: Mapping[str, Any], envelope: tuple[str, ...] = ()) -> Problem:
+    """The detail item for one pydantic validation error (`envelope`: the body's own fields)."""
     loc = [str(p) for p in err.get("loc", ()) if p != "body"]
     field = ".".join(loc) or "body"
     kind = err.get("type", "")
@@ -34,7 +67,7 @@ def _problem(err: dict[str, Any], envelope: tuple[str, ...] = ()) -> dict[str, A
         message = f"unknown field {field!r}; allowed fields: {', '.join(allowed)}"
     elif kind in {"model_attributes_type", "dict_type"}:
         message = "the body must be a JSON object describing the case (Content-Type: application/json)"
-    problem: dict[str, Any] = {"field": field, "message": message, "type": kind}
+    item = problem(field, message, kind)
     shown = err.get("input")
     # Echo short scalar inputs only; NaN and infinities (which Python's JSON parser accepts) cannot be
     # echoed, nor can strings holding a lone surrogate ("\ud800" is valid JSON but not UTF-8).
@@ -43,8 +76,8 @@ def _problem(err: dict[str, Any], envelope: tuple[str, ...] = ()) -> dict[str, A
         or (isinstance(shown, float) and math.isfinite(shown))
         or (isinstance(shown, str) and len(shown) <= 200 and _utf8(shown))
     ):
-        problem["input"] = shown
-    return problem
+        item.input = shown
+    return item
 
 
 def _utf8(text: str) -> bool:
@@ -58,8 +91,7 @@ def _utf8(text: str) -> bool:
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     envelope = ENVELOPE_FIELDS.get(request.url.path, ())
-    detail = [_problem(e, envelope) for e in exc.errors()]
-    return JSONResponse(status_code=422, content={"error": "invalid_request", "detail": detail})
+    return error_response(422, "invalid_request", [validation_problem(e, envelope) for e in exc.errors()])
 
 
 async def unparsable_body(request: Request, exc: Exception) -> Response:
@@ -67,12 +99,8 @@ async def unparsable_body(request: Request, exc: Exception) -> Response:
     is not JSON (422, the usual shape). Every other HTTPException keeps FastAPI's answer."""
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
-        problem = {
-            "field": "body",
-            "message": "the body is not valid JSON (it is not UTF-8 text)",
-            "type": "json_invalid",
-        }
-        return JSONResponse(status_code=422, content={"error": "invalid_request", "detail": [problem]})
+        not_utf8 = problem("body", "the body is not valid JSON (it is not UTF-8 text)", "json_invalid")
+        return error_response(422, "invalid_request", [not_utf8])
     return await http_exception_handler(request, exc)
 
 
@@ -80,15 +108,12 @@ class ServiceNotReady(Exception):
     """Raised by route dependencies while the rulebook is not loaded yet (answered with 503)."""
 
 
+def rulebook_loading() -> Problem:
+    return problem("rulebook", "the rulebook is still loading; retry shortly")
+
+
 async def not_ready(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(
-        status_code=503,
-        content={
-            "error": "not_ready",
-            "detail": [{"field": "rulebook", "message": "the rulebook is still loading; retry shortly"}],
-        },
-        headers={"Retry-After": "1"},
-    )
+    return error_response(503, "not_ready", [rulebook_loading()], headers={"Retry-After": "1"})
 
 
 class BodySizeLimit:
@@ -136,12 +161,8 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send, limit: int) -> None:
-        response = JSONResponse(
-            status_code=413,
-            content={
-                "error": "payload_too_large",
-                "detail": [{"field": "body", "message": f"request bodies are limited to {limit} bytes"}],
-            },
+        response = error_response(
+            413, "payload_too_large", [problem("body", f"request bodies are limited to {limit} bytes")]
         )
         await response({"type": "http"}, _no_receive, send)
 

@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
 
 from app.errors import BodySizeLimit, ServiceNotReady, not_ready, unparsable_body, validation_error
 from app.observability import RequestContext, configure_logging
-from app.openapi_errors import document_errors
+from app.openapi import customise_openapi
 from app.routes import batch, catalogue, explain, health, page, ready
-from app.security import SecurityHeaders, add_security
+from app.security import SecurityHeaders, security_middleware
 from app.settings import Settings
 from app.startup import build_service
 from app.strict_query import RejectUnknownQuery
@@ -36,28 +37,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.service = build_service(settings)
         yield
 
+    # The whole middleware stack, outermost first. RequestContext is outermost, so every response
+    # (401, 413, CORS preflight) carries the request id and the security headers and is logged;
+    # CORS answers preflights before the API-key check; the body limit is innermost.
+    middleware = [
+        Middleware(RequestContext),
+        Middleware(SecurityHeaders),
+        *security_middleware(settings),  # CORS, then the API key (each only when configured)
+        Middleware(RejectUnknownQuery),
+        Middleware(
+            BodySizeLimit,
+            max_bytes=settings.max_body_bytes,
+            path_limits={"/v1/explain/batch": settings.max_batch_body_bytes},
+        ),
+    ]
     app = FastAPI(
         title="livermets-explainer",
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        middleware=middleware,
     )
     app.state.settings = settings
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(ServiceNotReady, not_ready)
     app.add_exception_handler(StarletteHTTPException, unparsable_body)
-    app.add_middleware(
-        BodySizeLimit,
-        max_bytes=settings.max_body_bytes,
-        path_limits={"/v1/explain/batch": settings.max_batch_body_bytes},
-    )
-    app.add_middleware(RejectUnknownQuery, api=app)
-    document_errors(app)
-    # Added innermost first: RequestContext ends up outermost, so every response (401, 413,
-    # CORS preflight) carries the request id and the security headers and is logged.
-    add_security(app, settings)
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(RequestContext)
+    customise_openapi(app, settings)
     for module in (explain, catalogue, health, page):
         app.include_router(module.router)
     app.include_router(batch.router(settings))

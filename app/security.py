@@ -2,14 +2,12 @@
 allow-list (off unless origins are configured). All pure ASGI, so they cost microseconds."""
 
 import hmac
-from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.openapi_errors import ERROR_REF
+from app.errors import error_response, problem
 from app.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
@@ -81,57 +79,26 @@ class ApiKeyRequired:
         if hmac.compare_digest(given, self.expected):
             await self.app(scope, receive, send)
             return
-        response = JSONResponse(
-            status_code=401,
-            content={
-                "error": "unauthorized",
-                "detail": [
-                    {"field": API_KEY_HEADER, "message": f"a valid API key is required in the {API_KEY_HEADER} header"}
-                ],
-            },
-        )
-        await response(scope, receive, send)
+        missing = problem(API_KEY_HEADER, f"a valid API key is required in the {API_KEY_HEADER} header")
+        await error_response(401, "unauthorized", [missing])(scope, receive, send)
 
 
-def add_security(app: FastAPI, settings: Settings) -> None:
-    """Installs API-key protection and CORS as configured (called before RequestContext and
-    SecurityHeaders are added, so those stay outermost and also cover 401s and preflights)."""
-    if settings.api_key:
-        app.add_middleware(ApiKeyRequired, api_key=settings.api_key)
-        _document_api_key(app)
+def security_middleware(settings: Settings) -> list[Middleware]:
+    """CORS and API-key protection as configured, outermost first, for create_app's stack (which
+    puts RequestContext and SecurityHeaders outside them, so 401s and preflights get those too)."""
+    stack: list[Middleware] = []
     if settings.cors_allow_origins:
         # Outside the API-key check: browsers send preflight requests without custom headers.
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(settings.cors_allow_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", API_KEY_HEADER, "X-Request-ID"],
-            expose_headers=["X-Request-ID"],
-            max_age=600,
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_allow_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Content-Type", API_KEY_HEADER, "X-Request-ID"],
+                expose_headers=["X-Request-ID"],
+                max_age=600,
+            )
         )
-
-
-def _document_api_key(app: FastAPI) -> None:
-    """Declares the key in the OpenAPI document so /docs offers an Authorize button."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build()
-            schema.setdefault("components", {}).setdefault("securitySchemes", {})["ApiKey"] = {
-                "type": "apiKey",
-                "in": "header",
-                "name": API_KEY_HEADER,
-            }
-            for path, operations in schema.get("paths", {}).items():
-                if path.startswith(PROTECTED_PREFIX):
-                    for operation in operations.values():
-                        operation["security"] = [{"ApiKey": []}]
-                        operation.setdefault("responses", {})["401"] = {
-                            "description": f"Missing or wrong {API_KEY_HEADER}",
-                            "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
-                        }
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    if settings.api_key:
+        stack.append(Middleware(ApiKeyRequired, api_key=settings.api_key))
+    return stack

@@ -1,67 +1,109 @@
-"""Configuration, read from environment variables once when the app is created."""
+"""Configuration: every LIVERMETS_* environment variable, typed and validated once when the app is
+created (`Settings.from_env()`). A bad value stops start-up with a message naming the variable.
 
-import os
-from dataclasses import dataclass, field
+`Settings(...)` built in code (tests, the benchmark) reads nothing from the environment: only
+`from_env()` does, so a variable left set in a shell cannot change what a test sees."""
+
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "LIVERMETS_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 
-def _flag(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    if raw.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if raw.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(f"{name} must be true or false, got {raw!r}")
+def _positive_int(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise PydanticCustomError("positive_int", "must be a positive whole number")
+    return value
 
 
-def _positive_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} must be a positive whole number, got {raw!r}")
-    return int(raw)
+def _flag(value: Any) -> Any:
+    if isinstance(value, str):
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise PydanticCustomError("flag", "must be true or false")
+    return value
 
 
-def _origins(name: str) -> tuple[str, ...]:
+def _log_level(value: Any) -> Any:
+    if isinstance(value, str) and value.upper() in LOG_LEVELS:
+        return value.upper()
+    raise PydanticCustomError("log_level", "must be one of " + ", ".join(LOG_LEVELS))
+
+
+def _origins(value: Any) -> Any:
     """A comma-separated allow-list; empty or unset means no cross-origin access at all."""
-    return tuple(o.strip() for o in os.environ.get(name, "").split(",") if o.strip())
+    if isinstance(value, str):
+        return tuple(o.strip() for o in value.split(",") if o.strip())
+    return value
 
 
-@dataclass(frozen=True)
-class Settings:
+def _empty_is_none(value: Any) -> Any:
+    return value or None
+
+
+PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True)
+
     rules_dir: Path = PROJECT_ROOT / "rules"
-    # None skips the verbatim-quote check (only for images that do not ship the documents).
+    # false skips the verbatim-quote check (only for images that do not ship the documents).
+    verify_quotes: Flag = True
+    # None when verify_quotes is false (declared after it so its validator can see it).
     seeds_dir: Path | None = PROJECT_ROOT.parent / "shared" / "seeds"
-    max_body_bytes: int = 64 * 1024
+    max_body_bytes: PositiveInt = 64 * 1024
     # Batch endpoint: cases per request, and its own (larger) body limit.
-    max_batch_items: int = 1000
-    max_batch_body_bytes: int = 2 * 1024 * 1024
+    max_batch_items: PositiveInt = 1000
+    max_batch_body_bytes: PositiveInt = 2 * 1024 * 1024
     # Browser origins allowed to call the API; empty means CORS is off.
-    cors_allow_origins: tuple[str, ...] = ()
+    cors_allow_origins: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_origins)] = ()
     # When set, /v1/* requires it in the X-API-Key header. Kept out of repr so it is never logged.
-    api_key: str | None = field(default=None, repr=False)
-    access_log: bool = True
-    log_level: str = "INFO"
+    api_key: Annotated[str | None, BeforeValidator(_empty_is_none)] = Field(default=None, repr=False)
+    access_log: Flag = True
+    log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_log_level)] = "INFO"
+
+    @field_validator("seeds_dir")
+    @classmethod
+    def _unverified(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return None if info.data.get("verify_quotes") is False else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Keyword arguments only: the environment is read by from_env(), nowhere else.
+        return (init_settings,)
 
     @classmethod
     def from_env(cls) -> "Settings":
-        defaults = cls()
-        seeds: Path | None = Path(os.environ.get("LIVERMETS_SEEDS_DIR", str(defaults.seeds_dir)))
-        if not _flag("LIVERMETS_VERIFY_QUOTES", True):
-            seeds = None
-        return cls(
-            rules_dir=Path(os.environ.get("LIVERMETS_RULES_DIR", str(defaults.rules_dir))),
-            seeds_dir=seeds,
-            max_body_bytes=int(os.environ.get("LIVERMETS_MAX_BODY_BYTES", str(defaults.max_body_bytes))),
-            max_batch_items=_positive_int("LIVERMETS_MAX_BATCH_ITEMS", defaults.max_batch_items),
-            max_batch_body_bytes=_positive_int("LIVERMETS_MAX_BATCH_BODY_BYTES", defaults.max_batch_body_bytes),
-            cors_allow_origins=_origins("LIVERMETS_CORS_ALLOW_ORIGINS"),
-            api_key=os.environ.get("LIVERMETS_API_KEY") or None,
-            access_log=_flag("LIVERMETS_ACCESS_LOG", defaults.access_log),
-            log_level=os.environ.get("LIVERMETS_LOG_LEVEL", defaults.log_level).upper(),
-        )
+        """The settings from the LIVERMETS_* variables (unset ones keep their defaults)."""
+        try:
+            return cls(**EnvSettingsSource(cls)())
+        except ValidationError as exc:
+            problems = (f"{ENV_PREFIX}{str(e['loc'][0]).upper()} {e['msg']}, got {e['input']!r}" for e in exc.errors())
+            raise ValueError("; ".join(problems)) from None

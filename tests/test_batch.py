@@ -1,7 +1,6 @@
 """POST /v1/explain/batch: one result per case, in order, equal to what /v1/explain answers for
 that case; invalid cases get their own errors; limits on case count and body size."""
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -44,7 +43,7 @@ def distinct_cases(n: int) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def small_limits_client(app_settings: Settings) -> Iterator[TestClient]:
-    settings = dataclasses.replace(app_settings, max_batch_items=3, max_batch_body_bytes=100_000)
+    settings = app_settings.model_copy(update={"max_batch_items": 3, "max_batch_body_bytes": 100_000})
     with TestClient(create_app(settings)) as client:
         yield client
 

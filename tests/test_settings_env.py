@@ -56,3 +56,33 @@ def test_a_bad_limit_stops_start_up_naming_the_variable(monkeypatch: pytest.Monk
     monkeypatch.setenv("LIVERMETS_MAX_BATCH_ITEMS", value)
     with pytest.raises(ValueError, match="LIVERMETS_MAX_BATCH_ITEMS must be a positive whole number"):
         Settings.from_env()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LIVERMETS_MAX_BODY_BYTES", "-5", "LIVERMETS_MAX_BODY_BYTES must be a positive whole number, got '-5'"),
+        ("LIVERMETS_LOG_LEVEL", "LOUD", "LIVERMETS_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ],
+)
+def test_values_accepted_before_are_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env()
+
+
+def test_settings_built_in_code_ignore_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests and the benchmark build Settings(...) themselves: a variable left set in a shell
+    (here an API key) must not change what they run."""
+    monkeypatch.setenv("LIVERMETS_API_KEY", "secret")
+    monkeypatch.setenv("LIVERMETS_MAX_BODY_BYTES", "10")
+    settings = Settings(seeds_dir=None)
+    assert settings.api_key is None
+    assert settings.max_body_bytes == 64 * 1024
+
+
+def test_quotes_unverified_means_no_seeds_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIVERMETS_VERIFY_QUOTES", "false")
+    assert Settings.from_env().seeds_dir is None

@@ -6,13 +6,11 @@ with no second validation pass and no generic encoder walking a thousand nested 
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Response
+from fastapi import APIRouter, Body, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.core.service import ExplainerService
-from app.errors import _problem
-from app.openapi_errors import ErrorResponse, Problem
-from app.routes.deps import service
+from app.errors import ErrorResponse, Problem, error_body, validation_problem
+from app.routes.deps import ServiceDep
 from app.settings import Settings
 from schemas.case import Case
 from schemas.explanation import Explanation
@@ -52,22 +50,23 @@ class BatchResponse(BaseModel):
 BatchItem = Annotated[Case | Any, Field(union_mode="left_to_right")]
 
 
-def _validate(raw: Any) -> tuple[Case | None, list[dict[str, Any]]]:
+def _validate(raw: Any) -> tuple[Case | None, list[Problem]]:
     """An item the batch model did not accept as a Case, validated on its own for its errors."""
     try:
         return Case.model_validate(raw), []
     except ValidationError as exc:
-        problems = [_problem(dict(e)) for e in exc.errors()]
+        problems = [validation_problem(e) for e in exc.errors()]
     for p in problems:
-        if p["field"] == "body":
-            p["field"] = "case"
-        if p["type"] == "model_type":
-            p["message"] = "each item must be a JSON object describing a case"
+        if p.field == "body":
+            p.field = "case"
+        if p.type == "model_type":
+            p.message = "each item must be a JSON object describing a case"
     return None, problems
 
 
-def _invalid(index: int, problems: list[dict[str, Any]]) -> bytes:
-    entry = {"index": index, "status": "invalid", "error": "invalid_request", "detail": problems}
+def _invalid(index: int, problems: list[Problem]) -> bytes:
+    """An `Invalid` entry: the index and status, then the same body as any 422 (app/errors.py)."""
+    entry = {"index": index, "status": "invalid", **error_body("invalid_request", problems)}
     return json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -98,7 +97,7 @@ def router(settings: Settings) -> APIRouter:
     )
     def explain_batch(
         batch: Annotated[BatchRequest, Body()],
-        svc: Annotated[ExplainerService, Depends(service)],
+        svc: ServiceDep,
     ) -> Response:
         parts: list[bytes] = []
         explained = 0

@@ -1,14 +1,11 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from app.core.explain import citations
 from app.core.service import ExplainerService
-from app.routes.deps import service
+from app.routes.deps import ServiceDep
 from schemas.explanation import About, CategoryOut, ConditionOut, ParameterOut, RulebookOut, RuleOut, SourceOut
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
-Svc = Annotated[ExplainerService, Depends(service)]
 
 
 def _sources(svc: ExplainerService) -> list[SourceOut]:
@@ -16,12 +13,12 @@ def _sources(svc: ExplainerService) -> list[SourceOut]:
 
 
 @router.get("/sources", response_model=list[SourceOut], summary="The five source documents")
-async def sources(svc: Svc) -> list[SourceOut]:
+async def sources(svc: ServiceDep) -> list[SourceOut]:
     return _sources(svc)
 
 
 @router.get("/about", response_model=About, summary="What the tool is for and not for, its sources and limits")
-async def about(svc: Svc) -> About:
+async def about(svc: ServiceDep) -> About:
     meta = svc.book.meta
     return About(
         purpose=meta.purpose.strip(),
@@ -34,7 +31,7 @@ async def about(svc: Svc) -> About:
 
 
 @router.get("/categories", response_model=list[CategoryOut], summary="The treatment categories")
-async def categories(svc: Svc) -> list[CategoryOut]:
+async def categories(svc: ServiceDep) -> list[CategoryOut]:
     return [
         CategoryOut(id=c.id, label=c.label, description=c.description.strip(), citations=citations(c.cites))
         for c in svc.book.categories
@@ -42,7 +39,7 @@ async def categories(svc: Svc) -> list[CategoryOut]:
 
 
 @router.get("/rules", response_model=RulebookOut, summary="The whole rulebook, for transparency and teaching")
-async def rules(svc: Svc) -> RulebookOut:
+async def rules(svc: ServiceDep) -> RulebookOut:
     book = svc.book
     return RulebookOut(
         version=book.meta.version,

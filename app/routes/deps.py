@@ -1,4 +1,6 @@
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from app.core.service import ExplainerService
 from app.errors import ServiceNotReady
@@ -12,3 +14,7 @@ async def service(request: Request) -> ExplainerService:
     if svc is None:
         raise ServiceNotReady
     return svc
+
+
+# What every route that needs the service declares: `svc: ServiceDep`.
+ServiceDep = Annotated[ExplainerService, Depends(service)]

@@ -1,13 +1,17 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 
-from app.core.service import ExplainerService
-from app.routes.deps import service
+from app.routes.deps import ServiceDep
 from schemas.case import Case
 from schemas.explanation import CompareRequest, Comparison, Explanation
 
-router = APIRouter(prefix="/v1", tags=["explain"])
+# Both operations take a case body: the same two error answers (their body is documented in app/openapi.py).
+router = APIRouter(
+    prefix="/v1",
+    tags=["explain"],
+    responses={413: {"description": "Body too large"}, 422: {"description": "Invalid case"}},
+)
 
 # The handlers are `async def` although the work is CPU-bound: the engine never releases the GIL,
 # so a thread-pool hand-off would add cost and no concurrency (about +40% requests/s measured).
@@ -56,11 +60,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "/explain",
     response_model=Explanation,
     summary="Explain which treatment categories the sources describe as commonly discussed",
-    responses={413: {"description": "Body too large"}, 422: {"description": "Invalid case"}},
 )
 async def explain(
     case: Annotated[Case, Body(openapi_examples=EXAMPLES)],
-    svc: Annotated[ExplainerService, Depends(service)],
+    svc: ServiceDep,
     what_if: Annotated[
         bool,
         Query(
@@ -83,13 +86,9 @@ COMPARE_EXAMPLES: dict[str, dict[str, Any]] = {
 
 
 @router.post(
-    "/compare",
-    response_model=Comparison,
-    summary="Compare two cases: the categories that change list, and why",
-    responses={413: {"description": "Body too large"}, 422: {"description": "Invalid case"}},
+    "/compare", response_model=Comparison, summary="Compare two cases: the categories that change list, and why"
 )
 async def compare(
-    pair: Annotated[CompareRequest, Body(openapi_examples=COMPARE_EXAMPLES)],
-    svc: Annotated[ExplainerService, Depends(service)],
+    pair: Annotated[CompareRequest, Body(openapi_examples=COMPARE_EXAMPLES)], svc: ServiceDep
 ) -> Comparison:
     return svc.compare(pair.a, pair.b)

@@ -7,8 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from app.errors import not_ready
-from app.openapi_errors import ErrorResponse
+from app.errors import ErrorResponse, error_body, not_ready, rulebook_loading
 from schemas.explanation import RulebookStamp
 
 router = APIRouter(tags=["health"])
@@ -27,10 +26,7 @@ NOT_READY: dict[int | str, dict[str, Any]] = {
         "description": "The rulebook is not loaded yet",
         "content": {
             "application/json": {
-                "example": {
-                    "error": "not_ready",
-                    "detail": [{"field": "rulebook", "message": "the rulebook is still loading; retry shortly"}],
-                }
+                "example": error_body("not_ready", [rulebook_loading()]),
             }
         },
     }

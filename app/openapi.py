@@ -1,0 +1,83 @@
+"""Every change this service makes to its generated OpenAPI document, in one place, applied once
+by `customise_openapi` (called from create_app). The document then says what the app-wide parts
+send, which FastAPI cannot see from the routes alone:
+
+- the `ErrorResponse` body (app/errors.py) wherever an operation lists a 401/413/422/503 without a
+  schema, instead of FastAPI's own 422 schema, which is not what the handlers send;
+- a 422 on every /v1/ operation, for unknown query parameters (app/strict_query.py);
+- the API key (app/security.py), when one is configured, so /docs offers an Authorize button.
+
+The schemathesis fuzz test then checks error bodies as strictly as successful ones."""
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from app.errors import ErrorResponse
+from app.security import API_KEY_HEADER, PROTECTED_PREFIX
+from app.settings import Settings
+from app.strict_query import PREFIX as STRICT_QUERY_PREFIX
+
+ERROR_STATUSES = ("401", "413", "422", "503")
+ERROR_REF = "#/components/schemas/ErrorResponse"
+
+
+def _error_content() -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": ERROR_REF}}}
+
+
+def customise_openapi(app: FastAPI, settings: Settings) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            _document_errors(schema)
+            if settings.api_key:
+                _document_api_key(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _operations(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(path, op) for path, operations in schema.get("paths", {}).items() for op in operations.values()]
+
+
+def _ref(response: dict[str, Any]) -> str:
+    ref: str = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+    return ref
+
+
+def _document_errors(schema: dict[str, Any]) -> None:
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("ErrorResponse", ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}"))
+    for name, definition in schemas["ErrorResponse"].pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    for path, operation in _operations(schema):
+        if path.startswith(STRICT_QUERY_PREFIX):
+            operation.setdefault("responses", {}).setdefault(
+                "422", {"description": "Invalid request: an unknown field or query parameter"}
+            )
+        for status, response in operation.get("responses", {}).items():
+            # FastAPI's default 422 schema (HTTPValidationError) is not what app/errors.py sends.
+            if status in ERROR_STATUSES and (
+                "content" not in response or _ref(response).endswith("/HTTPValidationError")
+            ):
+                response["content"] = _error_content()
+
+
+def _document_api_key(schema: dict[str, Any]) -> None:
+    schema.setdefault("components", {}).setdefault("securitySchemes", {})["ApiKey"] = {
+        "type": "apiKey",
+        "in": "header",
+        "name": API_KEY_HEADER,
+    }
+    for path, operation in _operations(schema):
+        if path.startswith(PROTECTED_PREFIX):
+            operation["security"] = [{"ApiKey": []}]
+            operation.setdefault("responses", {})["401"] = {
+                "description": f"Missing or wrong {API_KEY_HEADER}",
+                "content": _error_content(),
+            }
