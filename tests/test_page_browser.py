@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request,
 
 from app.citations import normalise
 from tests.browser import CHROMIUM_ARGS, artifact, chromium_path
+from tests.test_api_explain import VOCABULARY
 
 pytestmark = pytest.mark.browser  # and `server`, through the live_server fixture
 
@@ -145,7 +146,7 @@ def test_colorectal_case_shows_resection_commonly_discussed_with_a_quoted_citati
     assert disclaimer_box is not None and first_category is not None
     assert disclaimer_box["y"] < first_category["y"]
     expect(page.locator(".case-list")).to_contain_text("unknown (not given)")
-    expect(page.locator("table.option-grid tbody tr")).to_have_count(14)
+    expect(page.locator("table.option-grid tbody tr")).to_have_count(len(VOCABULARY))  # every category
 
     # The form beside the start of the result: the picture the README shows (make screenshot).
     page.screenshot(
