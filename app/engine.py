@@ -1,42 +1,48 @@
 """The only module that imports durable-rules. It compiles the rulebook into one ruleset and
-evaluates one case per session.
+evaluates one case per session, calling the extension's C entry points (`durable_rules_engine`)
+directly: the package's Python `Host`/`Ruleset` layer (closures, promises, state objects, a JSON
+round-trip per fired action) cost about 85% of an evaluation and does nothing this service needs.
 
 Design around the engine's known faults (see ../shared/notes/durable-rules.md):
-- the stock Host starts timer threads that race with request threads and segfault, so the
-  host here never starts them (`_run` is a no-op) and every evaluation runs synchronously;
+- the stock Host starts timer threads that race with request threads and segfault; no Host is
+  created here at all, so no timer thread exists and every evaluation runs synchronously;
 - `delete_state` on a session where nothing fired can crash, so the adapter adds its own
   catch-all rule that fires for every case;
 - sessions that are not deleted leak and the 1,025th live one fails, so every evaluation
   deletes its session in `finally`;
 - the C engine is not re-entrant across threads, so one lock serialises evaluations (it never
   releases the GIL anyway, so the lock costs no throughput; scale with worker processes);
-- exceptions in actions come back as data, so results are checked and re-raised.
+- `assert_facts` (several facts in one call) gave wrong results and aborted the process, so one
+  fact is asserted per call.
+
+Each rule is compiled to one pattern on the case fact alone: a derived fact it uses is replaced by
+the conditions of the rules deriving it, so no second fact is asserted per case (each assert costs
+about 11 us; a case derived about four). Rules whose patterns come out the same share one engine
+rule, which stands for every rule in it. The reference evaluator (app/reference.py) follows the
+rulebook's own chaining, and a property test holds the two to the same answers.
 """
 
 import itertools
+import json
 import threading
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from durable import engine as durable_engine
+import durable_rules_engine as _dre
 
 from app.core.evaluation import Evaluation
 from app.rulebook import ResolvedCondition, Rule, Rulebook
 
-_SESSION_RULE = "__adapter.session"
+_SESSION_RULE = "session"
 _ruleset_names = itertools.count(1)
+
+# The extension's result codes for an asserted fact (durable/engine.py, Ruleset._handle_result).
+_NOT_HANDLED, _OBSERVED = 1, 2
 
 
 class EngineError(RuntimeError):
     """The rules engine failed while evaluating a case."""
-
-
-@dataclass
-class _Session:
-    fired: set[str] = field(default_factory=set)
-    derived: set[str] = field(default_factory=set)
 
 
 # How each operator of app.rulebook.ops reads in durable-rules (a test checks every operator is here).
@@ -66,13 +72,41 @@ def _case_pattern(tests: list[dict[str, Any]]) -> dict[str, Any]:
     return {"$and": [{"kind": "case"}, *tests]} if tests else {"kind": "case"}
 
 
-def compile_rule(rule: Rule) -> dict[str, Any]:
-    """One rule as durable-rules data: the case pattern joined with one pattern per derived fact."""
+def _all_of(tests: list[dict[str, Any]]) -> dict[str, Any]:
+    return tests[0] if len(tests) == 1 else {"$and": tests}
+
+
+def _case_tests(rule: Rule, derivers: dict[str, list[Rule]]) -> list[dict[str, Any]] | None:
+    """The rule's conditions as tests on the case alone: a derived fact becomes the `$or` of the
+    conditions of the rules deriving it (followed down to case inputs), so the engine never needs a
+    second fact per case. An empty list: the rule holds for every case; None: it can never hold."""
     tests = [_field_test(c) for c in rule.conditions if c.fact is None]
-    patterns: list[dict[str, Any]] = [{"case": _case_pattern(tests)}]
-    for i, cond in enumerate(c for c in rule.conditions if c.fact is not None):
-        patterns.append({f"fact{i}": {"$and": [{"kind": "derived"}, {"name": cond.fact}]}})
-    return {"all": patterns, "run": rule.id}
+    for cond in rule.conditions:
+        if cond.fact is None:
+            continue
+        branches = [_case_tests(d, derivers) for d in derivers.get(cond.fact, [])]
+        possible = [b for b in branches if b is not None]
+        if not possible:
+            return None
+        if any(not b for b in possible):
+            continue  # a rule deriving the fact holds for every case
+        alternatives = [_all_of(b) for b in possible]
+        tests.append(alternatives[0] if len(alternatives) == 1 else {"$or": alternatives})
+    return tests
+
+
+def compile_rule(rule: Rule, derivers: dict[str, list[Rule]]) -> dict[str, Any] | None:
+    """One rule as a durable-rules pattern on the case fact (None: no case can satisfy it)."""
+    tests = _case_tests(rule, derivers)
+    return None if tests is None else {"all": [{"case": _case_pattern(tests)}]}
+
+
+def derivers_of(book: Rulebook) -> dict[str, list[Rule]]:
+    out: dict[str, list[Rule]] = {}
+    for rule in book.rules:
+        if rule.spec.derives:
+            out.setdefault(rule.spec.derives, []).append(rule)
+    return out
 
 
 def _check_engine_can_read(facts: dict[str, Any]) -> None:
@@ -83,76 +117,86 @@ def _check_engine_can_read(facts: dict[str, Any]) -> None:
             raise EngineError(f"{name}={value!r} cannot be passed to the rules engine")
 
 
-class _QuietHost(durable_engine.Host):  # type: ignore[misc]  # untyped C-extension package
-    """A host without the background timer threads; actions resolve to this adapter's callbacks."""
+@dataclass(frozen=True)
+class _EngineRule:
+    """One engine rule: the rulebook rules it stands for and the facts they derive."""
 
-    def __init__(self, actions: dict[str, Callable[[Any], None]]) -> None:
-        self._actions_by_name = actions
-        super().__init__()
+    rule_ids: frozenset[str]
+    derives: tuple[str, ...]
 
-    def _run(self) -> None:  # no timers: they race with request threads and crash the process
-        return None
 
-    def get_action(self, action_name: str) -> Callable[[Any], None]:
-        return self._actions_by_name[action_name]
+def _group(rules: list[Rule], derivers: dict[str, list[Rule]]) -> dict[str, tuple[dict[str, Any], _EngineRule]]:
+    """Rules with the same compiled pattern share one engine rule, named g0, g1, ... in rulebook order."""
+    by_pattern: dict[str, list[Rule]] = {}
+    for rule in rules:
+        pattern = compile_rule(rule, derivers)
+        if pattern is not None:
+            by_pattern.setdefault(json.dumps(pattern, sort_keys=True), []).append(rule)
+    out: dict[str, tuple[dict[str, Any], _EngineRule]] = {}
+    for i, (key, group) in enumerate(by_pattern.items()):
+        derives = tuple(dict.fromkeys(r.spec.derives for r in group if r.spec.derives))
+        out[f"g{i}"] = (json.loads(key), _EngineRule(frozenset(r.id for r in group), derives))
+    return out
 
 
 class RulesEngine:
     """The rulebook compiled once into a durable-rules ruleset; `evaluate` is thread-safe."""
 
     def __init__(self, rulebook: Rulebook) -> None:
-        self._sessions: dict[str, _Session] = {}
         self._lock = threading.Lock()
+        self._sids = itertools.count(1)
+        self._live = 0
         self.ruleset_name = f"livermets_{rulebook.meta.version.replace('.', '_')}_{next(_ruleset_names)}"
-        # A rule without conditions holds for every case: asking the engine would only cost an
-        # action round-trip (~15 us each, a third of all firings), so it is added to every result.
+        # A rule without conditions holds for every case: asking the engine would only cost a firing,
+        # so it is added to every result.
         self._always = frozenset(r.id for r in rulebook.rules if not r.conditions and r.spec.derives is None)
-        engine_rules = [r for r in rulebook.rules if r.id not in self._always]
-        definition = {rule.id: compile_rule(rule) for rule in engine_rules}
-        definition[_SESSION_RULE] = {"all": [{"case": {"kind": "case"}}], "run": _SESSION_RULE}
-        actions = {rule.id: self._action(rule.id, rule.spec.derives) for rule in engine_rules}
-        actions[_SESSION_RULE] = lambda c: None
-        self._host = _QuietHost(actions)
-        self._host.set_rulesets({self.ruleset_name: definition})
-
-    def _action(self, rule_id: str, derives: str | None) -> Callable[[Any], None]:
-        def run(c: Any) -> None:
-            session = self._sessions[c.s.sid]
-            session.fired.add(rule_id)
-            # Several rules may derive the same fact; asserting it twice would raise
-            # MessageObservedException, so each fact is asserted once per session.
-            if derives is not None and derives not in session.derived:
-                session.derived.add(derives)
-                c.assert_fact({"kind": "derived", "name": derives, "sid": c.s.sid})
-
-        return run
+        grouped = _group([r for r in rulebook.rules if r.id not in self._always], derivers_of(rulebook))
+        self._engine_rules = {name: engine_rule for name, (_, engine_rule) in grouped.items()}
+        self._engine_rules[_SESSION_RULE] = _EngineRule(frozenset(), ())
+        definition = {name: pattern for name, (pattern, _) in grouped.items()}
+        definition[_SESSION_RULE] = {"all": [{"case": {"kind": "case"}}]}
+        self.engine_rule_count = len(definition)
+        self._handle = _dre.create_ruleset(self.ruleset_name, json.dumps(definition, ensure_ascii=False))
 
     def evaluate(self, facts: dict[str, Any]) -> Evaluation:
         """Assert one validated case as a fact; forward chaining completes before this returns."""
         _check_engine_can_read(facts)
-        sid = uuid.uuid4().hex
-        session = _Session()
+        fired: set[str] = set()
+        derived: set[str] = set()
         with self._lock:
-            self._sessions[sid] = session
+            sid = str(next(self._sids))
+            self._live += 1
             asserted = False
             try:
-                result = self._host.assert_fact(self.ruleset_name, {**facts, "kind": "case", "sid": sid})
+                state = self._assert({**facts, "kind": "case", "sid": sid})
                 asserted = True
-                if isinstance(result, dict) and "exception" in result:
-                    raise EngineError(f"rule action failed: {result['exception']}")
+                action = _dre.start_action_for_state(self._handle, state)
+                while action:
+                    message: str = action[1] if isinstance(action, tuple) else action
+                    engine_rule = self._engine_rules[message[2 : message.index('"', 2)]]  # {"g12": {...}}
+                    fired |= engine_rule.rule_ids
+                    derived.update(engine_rule.derives)
+                    action = _dre.complete_and_start_action(self._handle, state)
             except EngineError:
                 raise
             except Exception as exc:  # the C extension raises bare Exceptions with error codes
                 raise EngineError(f"rules engine failed: {exc}") from exc
             finally:
-                del self._sessions[sid]
+                self._live -= 1
                 self._delete_session(sid, must_exist=asserted)
-        session.fired.discard(_SESSION_RULE)
-        return Evaluation(frozenset(session.fired) | self._always, frozenset(session.derived))
+        return Evaluation(frozenset(fired) | self._always, frozenset(derived))
+
+    def _assert(self, fact: dict[str, Any]) -> int:
+        code, state = _dre.assert_fact(self._handle, json.dumps(fact, ensure_ascii=False))
+        if code == _OBSERVED:
+            raise EngineError(f"rules engine refused a fact it had already seen: {fact}")
+        if code == _NOT_HANDLED:
+            raise EngineError("no engine rule matched the case (the adapter's session rule always should)")
+        return int(state)
 
     def _delete_session(self, sid: str, must_exist: bool) -> None:
         try:
-            self._host.delete_state(self.ruleset_name, sid)
+            _dre.delete_state(self._handle, sid)
         except Exception as exc:
             # When the assert itself failed there may be no state to delete (error 309); the
             # assert's own error is the one worth reporting then.
@@ -160,4 +204,4 @@ class RulesEngine:
                 raise EngineError(f"rules engine failed to delete session state: {exc}") from exc
 
     def live_sessions(self) -> int:
-        return len(self._sessions)
+        return self._live

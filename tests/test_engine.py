@@ -174,21 +174,23 @@ def test_unknown_inputs_match_only_unknown_rules(engine: RulesEngine) -> None:
     assert "monitoring.not_discussed.symptoms_unknown" in engine.evaluate(unknown).fired
 
 
-def test_failing_action_raises_instead_of_returning_partial_results(
+def test_failure_mid_session_raises_and_still_deletes_the_session(
     engine: RulesEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sessions: dict[str, Any] = {}
-
+    # A failure while the fired rules are read must raise, never return a partial result, and the
+    # session must still be deleted: more than 1,024 leaked sessions would make the engine refuse
+    # new ones (MemoryError), so 1,100 failures in a row followed by a good evaluation proves it.
     class Exploding(dict[str, Any]):
         def __getitem__(self, key: str) -> Any:
             raise KeyError("boom")
 
-    monkeypatch.setattr(engine, "_sessions", Exploding(sessions))
+    monkeypatch.setattr(engine, "_engine_rules", Exploding())
     facts = Case.model_validate(BASE_CASE).known_facts()
-    with pytest.raises(EngineError):
-        engine.evaluate(facts)
+    for _ in range(1100):
+        with pytest.raises(EngineError):
+            engine.evaluate(facts)
     monkeypatch.undo()
-    assert engine.evaluate(facts).fired, "the engine must keep working after a failed evaluation"
+    assert engine.evaluate(facts).fired, "the engine must keep working after failed evaluations"
     assert engine.live_sessions() == 0
 
 
