@@ -19,10 +19,14 @@ RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 COPY rules ./rules
 # The source documents stay outside the image: mount them read-only at /srv/seeds
 # (docker run -v "$PWD/../shared/seeds:/srv/seeds:ro" ...); start-up checks every quote against them.
+# LIVERMETS_WORKERS: worker processes (docker run -e LIVERMETS_WORKERS=2 ...), read by app.serve.
 ENV LIVERMETS_RULES_DIR=/srv/rules \
     LIVERMETS_SEEDS_DIR=/srv/seeds \
+    LIVERMETS_WORKERS=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 USER livermets
 EXPOSE 8000
-CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
+# app.serve, not `uvicorn --workers`: each worker gets its own socket and keeps TCP_NODELAY. Exec form,
+# so SIGTERM reaches the launcher, which stops the workers gracefully.
+CMD ["python", "-m", "app.serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -5,6 +5,9 @@ VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Worker processes for `make run` (one per core to scale; `make run WORKERS=2`). app.serve gives each
+# worker its own SO_REUSEPORT socket and keeps TCP_NODELAY, which `uvicorn --workers` loses.
+WORKERS ?= 1
 
 .PHONY: run test check lint schemas digest screenshot bench profile clean
 
@@ -16,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/uvicorn app.main:app --host $(HOST) --port $(PORT)
+	$(VENV)/bin/python -m app.serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
