@@ -1,6 +1,6 @@
 """Where the time of POST /v1/explain goes under load: py-spy samples the server (only the thread
-holding the GIL, i.e. the Python work that bounds throughput) while wrk drives the case mix,
-and each sample is put in one bucket.
+holding the GIL, i.e. the Python work that bounds throughput) while wrk drives the benchmark's
+explain traffic (5,000 distinct generated cases, bench/cases.py), and each sample is put in one bucket.
 
     .venv/bin/pip install py-spy && .venv/bin/python -m bench.profile
 """
@@ -14,7 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 from bench import server, wrk
-from bench.cases import MIX
+from bench.cases import generate
+from bench.run import FULL, SEED
 
 # First match wins, checked in this order against every frame of a sample's stack.
 BUCKETS: list[tuple[str, tuple[str, ...]]] = [
@@ -49,10 +50,12 @@ def main() -> None:
         sys.exit("py-spy is needed: .venv/bin/pip install py-spy")
     if not wrk.available():
         sys.exit(wrk.INSTALL_HINT)
-    script = wrk.post_script("/v1/explain", MIX)
     with server.serve() as srv, tempfile.TemporaryDirectory() as tmp:
+        bodies = wrk.write_bodies(Path(tmp) / "bodies.ndjson", generate(FULL.explain_cases, SEED))
         load = threading.Thread(
-            target=wrk.run, args=(f"{srv.url}/v1/explain",), kwargs={"connections": 32, "seconds": 14, "script": script}
+            target=wrk.run_bodies,
+            args=(f"{srv.url}/v1/explain", bodies),
+            kwargs={"connections": 32, "seconds": 14},
         )
         load.start()
         out = Path(tmp) / "explain.raw"

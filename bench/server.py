@@ -1,6 +1,9 @@
-"""The service as a real uvicorn process on a loopback port, the way it is deployed; start-up
-time and resident memory are read from outside, as an operator would see them."""
+"""The service as a real process on a loopback port, the way it is deployed (`uvicorn app.main:app`,
+as in the image, or the project's launcher `python -m app.serve --workers N`); start-up time and
+resident memory are read from outside, as an operator would see them."""
 
+import contextlib
+import importlib.util
 import os
 import signal
 import socket
@@ -22,23 +25,39 @@ class Server:
     process: subprocess.Popen[bytes]
     url: str
     startup_s: float
+    name: str  # what was started, as an operator would type it (address left out)
 
     def rss_mib(self) -> float:
-        """Resident memory of the server process(es): with --workers N, the master and every worker."""
-        pids = [self.process.pid, *_children(self.process.pid)]
-        return sum(_rss_kib(pid) for pid in pids) / 1024
+        """Resident memory of the server: the process and every process it started (its workers)."""
+        return sum(_rss_kib(pid) for pid in [self.process.pid, *_descendants(self.process.pid)]) / 1024
 
 
 def _rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:  # exited meanwhile
+        return 0
+    for line in lines:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
 
 
 def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    todo = _children(pid)
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo += _children(child)
+    return found
 
 
 def free_port() -> int:
@@ -48,69 +67,95 @@ def free_port() -> int:
         return port
 
 
-UVICORN = [sys.executable, "-m", "uvicorn", "app.main:app"]
+def uvicorn_command(port: int) -> list[str]:
+    """The service as the image runs it (Dockerfile CMD): `uvicorn app.main:app`, one process."""
+    return [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
 
 
-def _spawn(args: list[str], pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
+def launcher_command(port: int, workers: int) -> list[str]:
+    """The project's launcher (`make run WORKERS=N`): N single-worker processes on one port."""
+    return [sys.executable, "-m", "app.serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+
+
+def launcher_available() -> bool:
+    return importlib.util.find_spec("app.serve") is not None
+
+
+def _spawn(command: list[str]) -> subprocess.Popen[bytes]:
     # The service's JSON access log stays on (as deployed); its lines go nowhere.
     return subprocess.Popen(
-        [*UVICORN, *args],
-        cwd=PROJECT_ROOT,
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        pass_fds=pass_fds,
+        command, cwd=PROJECT_ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as an operator (or a container runtime) stops it; anything it started and left
+    running is then killed by pid, so no worker outlives the run."""
+    left = {pid: _started(pid) for pid in _descendants(process.pid)}
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    deadline = time.monotonic() + 5
+    for pid, started in left.items():
+        while _started(pid) == started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _started(pid) == started:  # the same process (not a reused pid), still running
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _started(pid: int) -> str | None:
+    """The start time of a running process (field 22 of /proc/PID/stat), which tells it from a later
+    process with the same pid; None once it has exited (a zombie included)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
 
 
 @contextmanager
-def serve(workers: int = 1, timeout_s: float = 60) -> Iterator[Server]:
-    """`uvicorn app.main:app` (with `--workers N` when N > 1: one socket shared by the workers)."""
-    port = free_port()
-    args = ["--host", "127.0.0.1", "--port", str(port)] + (["--workers", str(workers)] if workers > 1 else [])
-    url = f"http://127.0.0.1:{port}"
+def _serve(command: list[str], name: str, url: str, timeout_s: float, spread: bool) -> Iterator[Server]:
     started = time.perf_counter()
-    process = _spawn(args)
+    process = _spawn(command)
     try:
         startup = _first_answer(url, process, started, timeout_s)
-        yield Server(process=process, url=url, startup_s=startup)
+        if spread:
+            # Fresh connections reach every worker; one still starting holds them in its backlog.
+            for _ in range(20):
+                httpx.get(f"{url}/healthz", timeout=timeout_s).raise_for_status()
+        yield Server(process=process, url=url, startup_s=startup, name=name)
     finally:
         _stop(process)
 
 
 @contextmanager
-def serve_reuseport(processes: int, timeout_s: float = 60) -> Iterator[str]:
-    """N single-worker processes, each with its own SO_REUSEPORT socket on one port: the kernel
-    spreads connections over them, as a load balancer spreads them over replicas."""
+def serve(timeout_s: float = 60) -> Iterator[Server]:
+    """One server process on a free loopback port, as deployed: `python -m app.serve --workers 1` (the
+    image's command; the server runs in that process), or `uvicorn app.main:app` in a checkout
+    without the launcher."""
     port = free_port()
-    children: list[subprocess.Popen[bytes]] = []
-    try:
-        for _ in range(processes):
-            with socket.socket() as sock:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-                sock.bind(("127.0.0.1", port))
-                sock.listen(2048)
-                children.append(_spawn(["--fd", str(sock.fileno())], pass_fds=(sock.fileno(),)))
-        url = f"http://127.0.0.1:{port}"
-        started = time.perf_counter()
-        for child in children:
-            _first_answer(url, child, started, timeout_s)
-        # Fresh connections hash to every socket; a process still starting holds them in its backlog.
-        for _ in range(20):
-            httpx.get(f"{url}/healthz", timeout=timeout_s).raise_for_status()
-        yield url
-    finally:
-        for child in children:
-            _stop(child)
+    if launcher_available():
+        command, name = launcher_command(port, 1), "python -m app.serve --workers 1"
+    else:
+        command, name = uvicorn_command(port), "uvicorn app.main:app"
+    with _serve(command, name, f"http://127.0.0.1:{port}", timeout_s, spread=False) as server:
+        yield server
+
+
+@contextmanager
+def serve_launcher(workers: int, timeout_s: float = 60) -> Iterator[Server]:
+    """`python -m app.serve --workers N` on a free loopback port; rss_mib counts the launcher and its
+    workers; stopped with SIGTERM. RuntimeError when it does not answer (or is not there yet)."""
+    if not launcher_available():
+        raise RuntimeError("app.serve is not there")
+    port = free_port()
+    name = f"python -m app.serve --workers {workers}"
+    with _serve(launcher_command(port, workers), name, f"http://127.0.0.1:{port}", timeout_s, spread=True) as server:
+        yield server
 
 
 def _first_answer(url: str, process: subprocess.Popen[bytes], started: float, timeout_s: float) -> float:

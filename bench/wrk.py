@@ -1,7 +1,10 @@
-"""Runs wrk (Debian's `wrk` package) and reads its report. POST bodies come from a generated
-Lua script that cycles through a fixed list, so every request is a realistic case."""
+"""Runs wrk (Debian's `wrk` package) and reads its report. POST bodies come from a Lua script that
+cycles through a list of cases: written into the script (`post_script`, a few bodies) or read at
+start from a file of one JSON body a line (`write_bodies` + `FILE_SCRIPT`, tens of thousands of
+distinct cases: a script with that many string constants would hit LuaJIT's limits)."""
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -74,6 +77,33 @@ end
 """
 
 
+# Reads the bodies from the file named by the first script argument (`wrk ... -- FILE OFFSET`) and
+# starts after OFFSET of them, so a second run continues the cycle where the first stopped. The
+# request goes to the URL's path (query included).
+FILE_SCRIPT = """
+local bodies = {}
+local headers = { ["Content-Type"] = "application/json" }
+local i = 0
+init = function(args)
+  for line in io.lines(args[1]) do
+    if #line > 0 then bodies[#bodies + 1] = line end
+  end
+  if #bodies == 0 then error("no bodies in " .. args[1]) end
+  i = (tonumber(args[2]) or 0) % #bodies
+end
+request = function()
+  i = i % #bodies + 1
+  return wrk.format("POST", nil, headers, bodies[i])
+end
+"""
+
+
+def write_bodies(path: Path, bodies: list[Any]) -> Path:
+    """One compact JSON body a line (JSON text never holds a raw newline), for FILE_SCRIPT."""
+    path.write_text("".join(json.dumps(b, separators=(",", ":")) + "\n" for b in bodies))
+    return path
+
+
 def _lua_string(text: str) -> str:
     # Lua long brackets take the text verbatim; pick a level the text does not contain.
     level = 0
@@ -83,12 +113,39 @@ def _lua_string(text: str) -> str:
     return f"[{eq}[{text}]{eq}]"
 
 
-def run(url: str, *, connections: int, seconds: float, script: str | None = None, timeout_s: int = 10) -> WrkResult:
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", f"--timeout={timeout_s}s", "--latency"]
+def run(
+    url: str,
+    *,
+    connections: int,
+    seconds: float,
+    script: str | None = None,
+    args: tuple[str, ...] = (),
+    timeout_s: int = 10,
+) -> WrkResult:
+    """One wrk run (one thread); `args` go to the script's `init` (after `--`)."""
+    duration = max(1, math.ceil(seconds))
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", f"--timeout={timeout_s}s", "--latency"]
     with tempfile.TemporaryDirectory() as tmp:
         if script is not None:
             lua = Path(tmp) / "body.lua"
             lua.write_text(script)
             command += ["-s", str(lua)]
-        done = subprocess.run([*command, url], capture_output=True, text=True, check=True, timeout=seconds + 120)
+        command.append(url)
+        if args:
+            command += ["--", *args]
+        done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=duration + 120)
     return parse(done.stdout)
+
+
+def run_bodies(
+    url: str, bodies_file: Path, *, connections: int, seconds: float, offset: int = 0, timeout_s: int = 10
+) -> WrkResult:
+    """POSTs the bodies of `bodies_file` (see `write_bodies`) in turn, starting after `offset` of them."""
+    return run(
+        url,
+        connections=connections,
+        seconds=seconds,
+        script=FILE_SCRIPT,
+        args=(str(bodies_file), str(offset)),
+        timeout_s=timeout_s,
+    )
