@@ -40,7 +40,7 @@ def shown(body: Explanation) -> list[tuple[str, Statement]]:
 
 
 def statuses(explainer: Explainer, engine: RulesEngine, case: dict[str, Any]) -> dict[str, Status]:
-    return explainer.partition(engine.evaluate(Case.model_validate(case).known_facts()).fired)
+    return dict(explainer.partition(engine.evaluate(Case.model_validate(case).known_facts()).fired))
 
 
 @pytest.mark.slow

@@ -13,8 +13,6 @@ a test checks the result against evaluating every alternative."""
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pydantic import ValidationError
-
 from app.core.evaluation import Evaluate, Evaluation
 from app.core.explain import STATUS_WORDS, Explainer
 from app.core.inputs import choices, shown
@@ -150,37 +148,58 @@ class DependencyFinder:
         self.alternatives = alternatives(
             self._reach, [r for by_effect in self._status_rules.values() for rs in by_effect.values() for r in rs]
         )
+        # The reach read once into sets, so deciding whether an alternative may move a category is a
+        # few set operations on the fired rules: per category, the ids of its discussed and
+        # not_discussed rules; per input, the rules its becoming known could stop; per alternative
+        # value, the rules it could start.
+        self._ids = {
+            cat: (frozenset(r.id for r in by["discussed"]), frozenset(r.id for r in by["not_discussed"]))
+            for cat, by in self._status_rules.items()
+        }
+        self._stoppers = {
+            name: frozenset(r for r, reach in self._reach.items() if name in reach.stop) for name in self.alternatives
+        }
+        self._starters = {
+            name: [
+                (value, frozenset(r for r, reach in self._reach.items() if reach.may_start(name, value)))
+                for value in values
+            ]
+            for name, values in self.alternatives.items()
+        }
 
-    def _may_move(self, category: str, status: Status, fired: frozenset[str], name: str, value: Any) -> bool:
-        rules = self._status_rules[category]
+    def _may_move(
+        self, category: str, status: Status, fired: frozenset[str], stoppers: frozenset[str], starters: frozenset[str]
+    ) -> bool:
+        discussed_ids, not_discussed_ids = self._ids[category]
         if status == "discussed":
-            holding = [r for r in rules["discussed"] if r.id in fired]
-            if all(name in self._reach[r.id].stop for r in holding):
+            if fired & discussed_ids <= stoppers:
                 return True  # every rule discussing it could stop firing
-            return any(self._reach[r.id].may_start(name, value) for r in rules["not_discussed"])
+            return not starters.isdisjoint(not_discussed_ids)  # a rule setting it aside could start
         # Not discussed: it moves only if every not_discussed rule that fired could stop, and some
         # discussed rule would then fire (one that fired and need not stop, or one that could start).
-        if not all(name in self._reach[r.id].stop for r in rules["not_discussed"] if r.id in fired):
+        if not fired & not_discussed_ids <= stoppers:
             return False
-        return any(
-            (r.id in fired and name not in self._reach[r.id].stop) or self._reach[r.id].may_start(name, value)
-            for r in rules["discussed"]
-        )
+        return bool((fired & discussed_ids) - stoppers) or not starters.isdisjoint(discussed_ids)
 
     def find(self, case: Case, evaluation: Evaluation, prune: bool = True) -> dict[str, list[Dependency]]:
         """`prune=False` evaluates every alternative: the reference the pruning is tested against."""
         now = self.explainer.partition(evaluation.fired)
         found: dict[str, list[Dependency]] = {}
-        known = case.known_facts()
+        known: dict[str, Any] | None = None
+        fired = evaluation.fired
         for name in case.unknown_inputs():
-            for value in self.alternatives.get(name, ()):
-                if prune and not any(self._may_move(c, s, evaluation.fired, name, value) for c, s in now.items()):
+            stoppers = self._stoppers.get(name, frozenset())
+            for value, starters in self._starters.get(name, ()):
+                # Every move needs a rule that could start, or a fired rule that could stop.
+                if prune and (
+                    (not starters and stoppers.isdisjoint(fired))
+                    or not any(self._may_move(c, s, fired, stoppers, starters) for c, s in now.items())
+                ):
                     continue
-                try:
-                    changed = Case.model_validate({**known, name: value})
-                except ValidationError:
-                    continue
-                for category, status in self.explainer.partition(self.evaluate(changed.known_facts()).fired).items():
+                # Every alternative is a value the Case model accepts for an input that is unknown, so
+                # the changed case's facts are the known ones plus it (no second validation).
+                known = case.known_facts() if known is None else known
+                for category, status in self.explainer.partition(self.evaluate({**known, name: value}).fired).items():
                     if status != now[category]:
                         label = self.explainer.labels[category]
                         found.setdefault(category, []).append(

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from app.core.answer_json import AnswerWriter
 from app.core.compare import compare
 from app.core.depends import DependencyFinder
 from app.core.evaluation import Evaluate
@@ -22,11 +23,13 @@ class ExplainerService:
     evaluate_status: Evaluate | None = None
     what_if_analyser: WhatIfAnalyser = field(init=False)
     dependencies: DependencyFinder = field(init=False)
+    writer: AnswerWriter = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "what_if_analyser", WhatIfAnalyser(self.book, self.explainer, self.evaluate))
         finder = DependencyFinder(self.book, self.explainer, self.evaluate_status or self.evaluate)
         object.__setattr__(self, "dependencies", finder)
+        object.__setattr__(self, "writer", AnswerWriter(self.explainer))
 
     def explain(self, case: Case, what_if: bool = False) -> Explanation:
         evaluation = self.evaluate(case.known_facts())
@@ -34,6 +37,12 @@ class ExplainerService:
         if what_if:
             explanation.what_if = self.what_if_analyser.analyse(case, evaluation)
         return explanation
+
+    def explain_json(self, case: Case) -> bytes:
+        """The explanation (without what-if) as the JSON bytes `explain` would serialise to, written from
+        fragments (app/core/answer_json.py): several times faster, and tested byte for byte against it."""
+        evaluation = self.evaluate(case.known_facts())
+        return self.writer.write(case, evaluation, self.dependencies.find(case, evaluation))
 
     def compare(self, a: Case, b: Case) -> Comparison:
         return compare(self.explainer, a, self.evaluate(a.known_facts()), b, self.evaluate(b.known_facts()))

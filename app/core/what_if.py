@@ -2,6 +2,7 @@
 knowing each unknown input would change. Found by re-evaluating changed cases with the same
 evaluator as the explanation, never hand-written."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from app.core.inputs import choices as _choices
 from app.core.inputs import shown as _shown
 from app.rulebook import Rulebook
 from schemas.case import OPTIONAL_FIELDS, Case
-from schemas.explanation import CategoryMove, RuleChange, UnknownInputEffect, WhatIf, WhatIfChange
+from schemas.explanation import CategoryMove, RuleChange, Status, UnknownInputEffect, WhatIf, WhatIfChange
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class WhatIfAnalyser:
         changes.sort(key=lambda c: order[c.category])  # stable: field and value order kept within a category
         return WhatIf(changes=changes, unknown_inputs=self._unknowns(case, evaluation, now))
 
-    def _unknowns(self, case: Case, evaluation: Evaluation, now: dict[str, Any]) -> list[UnknownInputEffect]:
+    def _unknowns(self, case: Case, evaluation: Evaluation, now: Mapping[str, Status]) -> list[UnknownInputEffect]:
         out: list[UnknownInputEffect] = []
         for field in case.unknown_inputs():
             values: list[Any] = (
