@@ -3,11 +3,12 @@ engine, and run every rule's examples through the engine before the first reques
 
 import logging
 
-from app.core.depends import status_rulebook
+from app.core.depends import field_rulebooks, status_rulebook
+from app.core.evaluation import Evaluate
 from app.core.explain import Explainer
 from app.core.service import ExplainerService
 from app.engine import RulesEngine
-from app.rulebook import check_examples, load_rulebook
+from app.rulebook import Rulebook, check_examples, load_rulebook
 from app.settings import Settings
 
 log = logging.getLogger("livermets")
@@ -21,6 +22,13 @@ def build_service(settings: Settings) -> ExplainerService:
     check_examples(book, engine.evaluate)
     log.info("rulebook %s (%s) loaded: %d rules", book.meta.version, book.meta.date, len(book.rules))
     status_engine = RulesEngine(status_rulebook(book))
+    by_field: dict[str, tuple[Rulebook, Evaluate]] = {
+        name: (sub, RulesEngine(sub).evaluate) for name, sub in field_rulebooks(book).items()
+    }
     return ExplainerService(
-        book=book, evaluate=engine.evaluate, explainer=Explainer(book), evaluate_status=status_engine.evaluate
+        book=book,
+        evaluate=engine.evaluate,
+        explainer=Explainer(book),
+        evaluate_status=status_engine.evaluate,
+        evaluate_by_field=by_field,
     )

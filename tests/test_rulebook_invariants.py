@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.depends import DependencyFinder, status_rulebook
+from app.core.depends import DependencyFinder, field_rulebooks, status_rulebook
+from app.core.evaluation import Evaluate
 from app.core.explain import Explainer
 from app.engine import RulesEngine
 from app.rulebook import Rulebook
@@ -143,13 +144,23 @@ def test_oncological_fact_is_derived_exactly_when_resection_is_set_aside_for_the
     assert ("not_for_resection_oncological" in evaluation.derived) == bool(oncological & evaluation.fired)
 
 
+FieldEngines = dict[str, tuple[Rulebook, Evaluate]]
+
+
+@pytest.fixture(scope="module")
+def field_engines(book: Rulebook) -> FieldEngines:
+    return {name: (sub, RulesEngine(sub).evaluate) for name, sub in field_rulebooks(book).items()}
+
+
 @pytest.mark.slow
 @PROPERTY
 @given(case=case_dicts)
 def test_depends_on_evaluates_only_what_can_move_yet_misses_nothing(
-    case: dict[str, Any], book: Rulebook, engine: RulesEngine, explainer: Explainer
+    case: dict[str, Any], book: Rulebook, engine: RulesEngine, explainer: Explainer, field_engines: FieldEngines
 ) -> None:
-    finder = DependencyFinder(book, explainer, engine.evaluate)
+    # Pruned: only the alternatives that could move a category, each evaluated on the rules its input
+    # can reach. Not pruned: every alternative on the whole rulebook. Both must say the same.
+    finder = DependencyFinder(book, explainer, engine.evaluate, field_engines)
     validated = Case.model_validate(case)
     evaluation = engine.evaluate(validated.known_facts())
     assert finder.find(validated, evaluation) == finder.find(validated, evaluation, prune=False)

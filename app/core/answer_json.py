@@ -89,6 +89,11 @@ class _Plan:
     fields: tuple[str, ...]
 
 
+# A resolved entry: its bytes before the depends_on hole, the category whose depends_on goes there
+# ("" for none), and its bytes after.
+_Resolved = tuple[tuple[bytes, ...], str, tuple[bytes, ...]]
+
+
 def _array(items: Iterable[Sequence[Piece]]) -> list[Piece]:
     out: list[Piece] = [b"["]
     for i, item in enumerate(items):
@@ -97,17 +102,6 @@ def _array(items: Iterable[Sequence[Piece]]) -> list[Piece]:
         out += item
     out.append(b"]")
     return out
-
-
-def _compact(pieces: Sequence[Piece]) -> tuple[Piece, ...]:
-    """Adjacent bytes joined, so a cached plan is a short run of static bytes and holes."""
-    out: list[Piece] = []
-    for piece in pieces:
-        if isinstance(piece, bytes) and out and isinstance(out[-1], bytes):
-            out[-1] += piece
-        elif piece != b"":
-            out.append(piece)
-    return tuple(out)
 
 
 class AnswerWriter:
@@ -150,10 +144,18 @@ class AnswerWriter:
             for cat in book.categories
         }
         self._categories = {cat.id: cat for cat in book.categories}
-        self._investigations = {inv.id: inv for inv in book.investigations}
-        self._inv_links = [
-            (inv, frozenset(link.category for link in inv.when_discussed)) for inv in book.investigations
-        ]
+        self._inv_links = frozenset(link.category for inv in book.investigations for link in inv.when_discussed)
+        if self._explanation.slots != [
+            "case",
+            "unknown_inputs",
+            "discussed",
+            "not_discussed",
+            "derived_facts",
+            "investigations",
+        ]:
+            raise ValueError(
+                f"AnswerWriter.write does not follow the Explanation model's fields: {self._explanation.slots}"
+            )
         self._arguments = Template(Arguments)
         self._derived = Template(DerivedFact)
         self._investigation = {
@@ -187,78 +189,97 @@ class AnswerWriter:
         for cat in book.categories:
             own = [r for r in book.rules if r.spec.category == cat.id]
             self._relevant[cat.id] = frozenset(r.id for r in own) | {u for r in own for u in r.spec.unless_fired}
-            self._status_deps[cat.id] = tuple(sorted({r.spec.only_with_discussed for r in own} - {None}))  # type: ignore[arg-type]
-        self._inv_rules = {
-            inv.id: frozenset(r.id for r in book.rules if r.spec.investigation == inv.id) for inv in book.investigations
-        }
-        # Plans per category (or investigation) and the fired rules that decide it: a few thousand
+            self._status_deps[cat.id] = tuple(sorted({r.spec.only_with_discussed or "" for r in own} - {""}))
+        self._inv_rules = frozenset(r.id for r in book.rules if r.spec.investigation)
+        # Plans per category (and one for the investigations) and the fired rules that decide it: a few thousand
         # distinct keys however varied the cases, where whole fired sets are nearly one per case.
         # Statements are serialised once per rule and input values. Every cache is bounded by size.
         self._category_plan = lru_cache(maxsize=4096)(self._build_category)
-        self._investigation_plan = lru_cache(maxsize=1024)(self._build_investigation)
+        self._investigations_plan = lru_cache(maxsize=1024)(self._build_investigations)
         self._statement_bytes = lru_cache(maxsize=4096)(self._serialise)
         # A plan with its statements filled in, for the values of just the inputs those statements
         # quote: most plans quote categorical inputs only, so the same few entries serve most cases.
-        self._resolved = lru_cache(maxsize=2048)(self._resolve)
+        self._resolved = lru_cache(maxsize=4096)(self._resolve)
 
     def write(self, case: Case, evaluation: Evaluation, depends_on: dict[str, list[Dependency]]) -> bytes:
         fired = evaluation.fired
         statuses = self.x.partition(fired)
         values = {name: _hashable(value) for name, value in case.__dict__.items()}
-        discussed: list[Sequence[Piece]] = []
-        not_discussed: list[Sequence[Piece]] = []
+        discussed: list[_Resolved] = []
+        not_discussed: list[_Resolved] = []
         for cat in self.x.book.categories:
             plan = self._category_plan(
-                cat.id, fired & self._relevant[cat.id], tuple(statuses[c] for c in self._status_deps[cat.id])
+                cat.id, fired & self._relevant[cat.id], tuple(map(statuses.__getitem__, self._status_deps[cat.id]))
             )
             entry = self._resolved(plan, tuple(map(values.__getitem__, plan.fields)))
             (discussed if statuses[cat.id] == "discussed" else not_discussed).append(entry)
         discussed_ids = frozenset(c for c, s in statuses.items() if s == "discussed")
-        investigations = []
-        for inv, inv_links in self._inv_links:
-            plan = self._investigation_plan(inv.id, fired & self._inv_rules[inv.id], discussed_ids & inv_links)
-            investigations.append(self._resolved(plan, tuple(map(values.__getitem__, plan.fields))))
+        plan = self._investigations_plan(fired & self._inv_rules, discussed_ids & self._inv_links)
+        investigations = self._resolved(plan, tuple(map(values.__getitem__, plan.fields)))
         by_fact: dict[str, list[Rule]] = {}
         for rule in self.x.derive_rules:
             if rule.id in fired and rule.spec.derives in evaluation.derived:
                 by_fact.setdefault(rule.spec.derives or "", []).append(rule)
-        pieces = self._explanation.fill(
-            case=[_CASE],
-            unknown_inputs=[_UNKNOWN],
-            discussed=_array(discussed),
-            not_discussed=_array(not_discussed),
-            derived_facts=_array(
-                self._derived.fill(fact=[to_json(fact)], derived_by=self._statements(rules))
-                for fact, rules in by_fact.items()
-            ),
-            investigations=_array(investigations),
+        derived = _array(
+            self._derived.fill(fact=[to_json(fact)], derived_by=self._statements(rules))
+            for fact, rules in by_fact.items()
         )
-        parts: list[bytes] = []
-        for piece in pieces:
-            if isinstance(piece, bytes):
-                parts.append(piece)
-            elif piece.kind == "statement" or piece.kind == "variant":
-                parts.append(self._hole_bytes(piece, values))
-            elif piece.kind == "depends_on":
-                parts.append(_array_bytes(_dependency_json(d) for d in depends_on.get(piece.name, ())))
-            elif piece.kind == "case":
-                parts.append(Case.__pydantic_serializer__.to_json(case))
-            else:
-                parts.append(to_json(case.unknown_inputs()))
+        # The explanation's own template, slot by slot (checked in __init__): the case, its unknown
+        # inputs, the two lists, the derived facts, the investigations.
+        head, after_case, after_unknown, after_discussed, after_not_discussed, after_derived, tail = (
+            self._explanation.pieces
+        )
+        parts = [head, Case.__pydantic_serializer__.to_json(case), after_case, to_json(case.unknown_inputs())]
+        parts.append(after_unknown)
+        self._entries(parts, discussed, depends_on)
+        parts.append(after_discussed)
+        self._entries(parts, not_discussed, depends_on)
+        parts.append(after_not_discussed)
+        parts += (p if isinstance(p, bytes) else self._hole_bytes(p, values) for p in derived)
+        parts.append(after_derived)
+        parts += investigations[0]
+        parts.append(tail)
         return b"".join(parts)
+
+    def _entries(
+        self, parts: list[bytes], entries: Sequence["_Resolved"], depends_on: dict[str, list[Dependency]]
+    ) -> None:
+        """A JSON array of resolved entries, each with its depends_on (if it has one) put in."""
+        parts.append(b"[")
+        for i, (before, depends, after) in enumerate(entries):
+            if i:
+                parts.append(b",")
+            parts += before
+            if depends:
+                found = depends_on.get(depends)
+                parts.append(_array_bytes(_dependency_json(d) for d in found) if found else b"[]")
+                parts += after
+        parts.append(b"]")
 
     def _hole_bytes(self, hole: _Hole, values: Mapping[str, Any]) -> bytes:
         return self._statement_bytes(hole.kind, hole.name, tuple(map(values.__getitem__, self._fields[hole.name])))
 
-    def _resolve(self, plan: "_Plan", quoted: tuple[Any, ...]) -> tuple[Piece, ...]:
+    def _resolve(self, plan: "_Plan", quoted: tuple[Any, ...]) -> "_Resolved":
+        """The plan with its statements put in: references to bytes held elsewhere (templates, the
+        statement cache), split at its depends_on hole, so an entry costs little memory."""
         values = dict(zip(plan.fields, quoted, strict=True))
-        return _compact(
-            [self._hole_bytes(p, values) if isinstance(p, _Hole) and p.kind in _STATEMENTS else p for p in plan.pieces]
-        )
+        before: list[bytes] = []
+        after: list[bytes] = []
+        depends = ""
+        for piece in plan.pieces:
+            if isinstance(piece, bytes):
+                (after if depends else before).append(piece)
+            elif piece.kind in _STATEMENTS:
+                (after if depends else before).append(self._hole_bytes(piece, values))
+            elif piece.kind == "depends_on" and not depends:
+                depends = piece.name
+            else:
+                raise ValueError(f"unexpected {piece} in a category or investigation plan")
+        return tuple(before), depends, tuple(after)
 
     def _plan(self, pieces: Sequence[Piece]) -> "_Plan":
         quoted = [f for p in pieces if isinstance(p, _Hole) and p.kind in _STATEMENTS for f in self._fields[p.name]]
-        return _Plan(_compact(pieces), tuple(dict.fromkeys(quoted)))
+        return _Plan(tuple(p for p in pieces if p != b""), tuple(dict.fromkeys(quoted)))
 
     def _serialise(self, kind: str, rule_id: str, values: tuple[Any, ...]) -> bytes:
         # Built afresh rather than through the Explainer's own statement cache, so that the bytes
@@ -319,15 +340,18 @@ class AnswerWriter:
         reasons = self._statements(against) if against else [b"[", self._otherwise[cat.id], b"]"]
         return self._not_discussed[cat.id].fill(depends_on=depends, reasons=reasons, arguments=arguments)
 
-    def _build_investigation(self, inv_id: str, fired: frozenset[str], discussed: frozenset[str]) -> "_Plan":
-        inv = self._investigations[inv_id]
-        relevance: list[list[Piece]] = [
-            [self._holes["statement"][r.id]] for r in self.x.fired(inv.id, "investigation", fired)
-        ]
-        relevance += [
-            [self._links[(inv.id, link.category)]] for link in inv.when_discussed if link.category in discussed
-        ]
-        return self._plan(self._investigation[inv.id].fill(relevance=_array(relevance)))
+    def _build_investigations(self, fired: frozenset[str], discussed: frozenset[str]) -> "_Plan":
+        """The whole investigations array: one plan, as it depends on few rules and categories."""
+        entries = []
+        for inv in self.x.book.investigations:
+            relevance: list[list[Piece]] = [
+                [self._holes["statement"][r.id]] for r in self.x.fired(inv.id, "investigation", fired)
+            ]
+            relevance += [
+                [self._links[(inv.id, link.category)]] for link in inv.when_discussed if link.category in discussed
+            ]
+            entries.append(self._investigation[inv.id].fill(relevance=_array(relevance)))
+        return self._plan(_array(entries))
 
 
 def _array_bytes(items: Iterable[bytes]) -> bytes:

@@ -21,13 +21,18 @@ class ExplainerService:
     # Evaluates only what decides each category's list (see app.core.depends.status_rulebook); used for
     # the alternatives behind depends_on. None: the whole rulebook's `evaluate`.
     evaluate_status: Evaluate | None = None
+    # Per optional input, a smaller rulebook and its evaluator (app.core.depends.field_rulebooks): an
+    # alternative value of that input is evaluated on only the rules it can reach.
+    evaluate_by_field: dict[str, tuple[Rulebook, Evaluate]] | None = None
     what_if_analyser: WhatIfAnalyser = field(init=False)
     dependencies: DependencyFinder = field(init=False)
     writer: AnswerWriter = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "what_if_analyser", WhatIfAnalyser(self.book, self.explainer, self.evaluate))
-        finder = DependencyFinder(self.book, self.explainer, self.evaluate_status or self.evaluate)
+        finder = DependencyFinder(
+            self.book, self.explainer, self.evaluate_status or self.evaluate, self.evaluate_by_field
+        )
         object.__setattr__(self, "dependencies", finder)
         object.__setattr__(self, "writer", AnswerWriter(self.explainer))
 
