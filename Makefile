@@ -49,7 +49,7 @@ screenshot: $(STAMP)
 	LIVERMETS_REQUIRE_BROWSER=1 $(VENV)/bin/pytest tests/test_page_browser.py -k colorectal_case
 	cp test-artifacts/page-result.png docs/screenshot-page.png
 
-# Throughput, latency, memory and start-up against a real server (about 3 minutes; prints a
+# Throughput, latency, memory and start-up against a real server (about 2.5 minutes; prints a
 # table). Needs wrk: installed here with apt-get when run as root, otherwise say how.
 bench: $(STAMP) wrk
 	$(VENV)/bin/python -m bench
