@@ -22,7 +22,7 @@ from pydantic_core import to_json
 from app.core.evaluation import Evaluation
 from app.core.explain import Explainer, citations
 from app.rulebook import Rule
-from schemas.case import Case
+from schemas.case import LIST_FIELDS, Case
 from schemas.explanation import (
     Arguments,
     Citation,
@@ -191,11 +191,13 @@ class AnswerWriter:
             self._relevant[cat.id] = frozenset(r.id for r in own) | {u for r in own for u in r.spec.unless_fired}
             self._status_deps[cat.id] = tuple(sorted({r.spec.only_with_discussed or "" for r in own} - {""}))
         self._inv_rules = frozenset(r.id for r in book.rules if r.spec.investigation)
+        self._derive_ids = frozenset(r.id for r in explainer.derive_rules)
         # Plans per category (and one for the investigations) and the fired rules that decide it: a few thousand
         # distinct keys however varied the cases, where whole fired sets are nearly one per case.
         # Statements are serialised once per rule and input values. Every cache is bounded by size.
         self._category_plan = lru_cache(maxsize=4096)(self._build_category)
         self._investigations_plan = lru_cache(maxsize=1024)(self._build_investigations)
+        self._derived_plan = lru_cache(maxsize=1024)(self._build_derived)
         self._statement_bytes = lru_cache(maxsize=4096)(self._serialise)
         # A plan with its statements filled in, for the values of just the inputs those statements
         # quote: most plans quote categorical inputs only, so the same few entries serve most cases.
@@ -204,7 +206,10 @@ class AnswerWriter:
     def write(self, case: Case, evaluation: Evaluation, depends_on: dict[str, list[Dependency]]) -> bytes:
         fired = evaluation.fired
         statuses = self.x.partition(fired)
-        values = {name: _hashable(value) for name, value in case.__dict__.items()}
+        values = dict(case.__dict__)
+        for name in LIST_FIELDS:  # lists (prior treatments) as tuples, so that values can key a cache
+            if values[name] is not None:
+                values[name] = tuple(values[name])
         discussed: list[_Resolved] = []
         not_discussed: list[_Resolved] = []
         for cat in self.x.book.categories:
@@ -216,14 +221,8 @@ class AnswerWriter:
         discussed_ids = frozenset(c for c, s in statuses.items() if s == "discussed")
         plan = self._investigations_plan(fired & self._inv_rules, discussed_ids & self._inv_links)
         investigations = self._resolved(plan, tuple(map(values.__getitem__, plan.fields)))
-        by_fact: dict[str, list[Rule]] = {}
-        for rule in self.x.derive_rules:
-            if rule.id in fired and rule.spec.derives in evaluation.derived:
-                by_fact.setdefault(rule.spec.derives or "", []).append(rule)
-        derived = _array(
-            self._derived.fill(fact=[to_json(fact)], derived_by=self._statements(rules))
-            for fact, rules in by_fact.items()
-        )
+        plan = self._derived_plan(fired & self._derive_ids, evaluation.derived)
+        derived = self._resolved(plan, tuple(map(values.__getitem__, plan.fields)))
         # The explanation's own template, slot by slot (checked in __init__): the case, its unknown
         # inputs, the two lists, the derived facts, the investigations.
         head, after_case, after_unknown, after_discussed, after_not_discussed, after_derived, tail = (
@@ -235,7 +234,7 @@ class AnswerWriter:
         parts.append(after_discussed)
         self._entries(parts, not_discussed, depends_on)
         parts.append(after_not_discussed)
-        parts += (p if isinstance(p, bytes) else self._hole_bytes(p, values) for p in derived)
+        parts += derived[0]
         parts.append(after_derived)
         parts += investigations[0]
         parts.append(tail)
@@ -340,6 +339,19 @@ class AnswerWriter:
         reasons = self._statements(against) if against else [b"[", self._otherwise[cat.id], b"]"]
         return self._not_discussed[cat.id].fill(depends_on=depends, reasons=reasons, arguments=arguments)
 
+    def _build_derived(self, fired: frozenset[str], derived: frozenset[str]) -> "_Plan":
+        """The derived facts array: each fact with the statements of the rules that derived it."""
+        by_fact: dict[str, list[Rule]] = {}
+        for rule in self.x.derive_rules:
+            if rule.id in fired and rule.spec.derives in derived:
+                by_fact.setdefault(rule.spec.derives or "", []).append(rule)
+        return self._plan(
+            _array(
+                self._derived.fill(fact=[to_json(fact)], derived_by=self._statements(rules))
+                for fact, rules in by_fact.items()
+            )
+        )
+
     def _build_investigations(self, fired: frozenset[str], discussed: frozenset[str]) -> "_Plan":
         """The whole investigations array: one plan, as it depends on few rules and categories."""
         entries = []
@@ -356,10 +368,6 @@ class AnswerWriter:
 
 def _array_bytes(items: Iterable[bytes]) -> bytes:
     return b"[" + b",".join(items) + b"]"
-
-
-def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
 
 
 def _dependency_json(dependency: Dependency) -> bytes:
