@@ -8,8 +8,9 @@ Design around the engine's known faults (see ../shared/notes/durable-rules.md):
   created here at all, so no timer thread exists and every evaluation runs synchronously;
 - `delete_state` on a session where nothing fired can crash, so the adapter adds its own
   catch-all rule that fires for every case;
-- sessions that are not deleted leak and the 1,025th live one fails, so every evaluation
-  deletes its session in `finally`;
+- sessions that are not deleted leak and the 1,025th live one fails, so every evaluation whose
+  case was asserted deletes its session in `finally`; one whose assert failed never calls
+  `delete_state` (there may be no state, or one where nothing fired: either can crash);
 - the C engine is not re-entrant across threads, so one lock serialises evaluations (it never
   releases the GIL anyway, so the lock costs no throughput; scale with worker processes);
 - `assert_facts` (several facts in one call) gave wrong results and aborted the process, so one
@@ -183,7 +184,11 @@ class RulesEngine:
                 raise EngineError(f"rules engine failed: {exc}") from exc
             finally:
                 self._live -= 1
-                self._delete_session(sid, must_exist=asserted)
+                # Only a session whose case was asserted (so the catch-all rule fired) is deleted: when
+                # the assert failed there may be no state, or one where nothing fired, and
+                # delete_state on either can free memory it does not own and crash the process.
+                if asserted:
+                    self._delete_session(sid)
         return Evaluation(frozenset(fired) | self._always, frozenset(derived))
 
     def _assert(self, fact: dict[str, Any]) -> int:
@@ -194,14 +199,11 @@ class RulesEngine:
             raise EngineError("no engine rule matched the case (the adapter's session rule always should)")
         return int(state)
 
-    def _delete_session(self, sid: str, must_exist: bool) -> None:
+    def _delete_session(self, sid: str) -> None:
         try:
             _dre.delete_state(self._handle, sid)
         except Exception as exc:
-            # When the assert itself failed there may be no state to delete (error 309); the
-            # assert's own error is the one worth reporting then.
-            if must_exist:
-                raise EngineError(f"rules engine failed to delete session state: {exc}") from exc
+            raise EngineError(f"rules engine failed to delete session state: {exc}") from exc
 
     def live_sessions(self) -> int:
         return self._live

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
 from app.errors import BodySizeLimit, ServiceNotReady, not_ready, unparsable_body, validation_error
+from app.head import HeadAsGet
 from app.observability import RequestContext, configure_logging
 from app.openapi import customise_openapi
 from app.routes import batch, catalogue, explain, health, page, ready
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         Middleware(RequestContext),
         Middleware(SecurityHeaders),
         *security_middleware(settings),  # CORS, then the API key (each only when configured)
+        Middleware(HeadAsGet),  # HEAD wherever GET is served; the layers above see the HEAD
         Middleware(RejectUnknownQuery),
         Middleware(
             BodySizeLimit,

@@ -1,7 +1,7 @@
 """The explanation's bytes written from fragments (app/core/answer_json.py) are exactly what the
 response model serialises to, so no template or cached fragment can drift from the model."""
 
-from typing import Any
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,8 +19,8 @@ _model_json = Explanation.__pydantic_serializer__.to_json
 
 
 @pytest.fixture(scope="module")
-def service(seeds: Any) -> ExplainerService:
-    return build_service(Settings())
+def service(seeds: Path) -> ExplainerService:
+    return build_service(Settings(seeds_dir=seeds))
 
 
 def _check(service: ExplainerService, case: Case) -> None:

@@ -213,3 +213,29 @@ def test_failed_assert_reports_its_own_error_and_leaks_nothing(
     assert engine.live_sessions() == 0
     monkeypatch.undo()
     assert engine.evaluate(Case.model_validate(BASE_CASE).known_facts()).fired
+
+
+def test_a_failed_assert_never_reaches_delete_state(engine: RulesEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # If creating a session fails (the 1,025th live session raises MemoryError), delete_state on it
+    # would free memory the engine does not own and crash the process: the adapter must not call it.
+    import durable_rules_engine
+
+    deleted: list[str] = []
+    real_delete = durable_rules_engine.delete_state
+
+    def refuse(handle: Any, fact: str) -> Any:
+        raise MemoryError("simulated: no room for another session")
+
+    def record(handle: Any, sid: str) -> Any:
+        deleted.append(sid)
+        return real_delete(handle, sid)
+
+    monkeypatch.setattr(durable_rules_engine, "assert_fact", refuse)
+    monkeypatch.setattr(durable_rules_engine, "delete_state", record)
+    facts = Case.model_validate(BASE_CASE).known_facts()
+    with pytest.raises(EngineError, match="no room for another session"):
+        engine.evaluate(facts)
+    assert deleted == []
+    monkeypatch.undo()
+    assert engine.evaluate(facts).fired, "the engine must keep working after a failed assert"
+    assert engine.live_sessions() == 0
