@@ -9,7 +9,7 @@ PORT ?= 8000
 # worker its own SO_REUSEPORT socket and keeps TCP_NODELAY, which `uvicorn --workers` loses.
 WORKERS ?= 1
 
-.PHONY: run test check lint schemas digest screenshot bench profile clean
+.PHONY: run test check lint schemas digest screenshot bench attack profile clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (durable-rules does not import on 3.13)"; exit 1; }
@@ -53,6 +53,11 @@ screenshot: $(STAMP)
 # table). Needs wrk: installed here with apt-get when run as root, otherwise say how.
 bench: $(STAMP) wrk
 	$(VENV)/bin/python -m bench
+
+# The availability attacks at full scale against python -m app.serve --workers 2 (about 1 minute):
+# memory under 30 non-reading batch clients, CPU after they disconnect, /healthz under what-if load.
+attack: $(STAMP)
+	$(VENV)/bin/python -m bench.attack
 
 # Where the time of POST /v1/explain goes under load (py-spy samples the server).
 profile: $(STAMP) wrk

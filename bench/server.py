@@ -29,7 +29,11 @@ class Server:
 
     def rss_mib(self) -> float:
         """Resident memory of the server: the process and every process it started (its workers)."""
-        return sum(_rss_kib(pid) for pid in [self.process.pid, *_descendants(self.process.pid)]) / 1024
+        return sum(_rss_kib(pid) for pid in self.pids()) / 1024
+
+    def pids(self) -> list[int]:
+        """The server process and every process it started (its workers)."""
+        return [self.process.pid, *_descendants(self.process.pid)]
 
 
 def _rss_kib(pid: int) -> int:
