@@ -28,7 +28,7 @@ class Problem(BaseModel):
 
 
 class ErrorResponse(BaseModel):
-    error: str = Field(description="invalid_request, payload_too_large, unauthorized or not_ready.")
+    error: str = Field(description="invalid_request, payload_too_large, unauthorized, not_ready or busy.")
     detail: list[Problem]
 
 

@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 
 from app.errors import BodySizeLimit, ServiceNotReady, not_ready, unparsable_body, validation_error
 from app.head import HeadAsGet
+from app.limits import Busy, Limits, busy
 from app.observability import RequestContext, configure_logging
 from app.openapi import customise_openapi
 from app.routes import batch, catalogue, explain, health, page, ready
@@ -61,8 +62,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         middleware=middleware,
     )
     app.state.settings = settings
+    app.state.limits = Limits(settings.max_concurrent_what_if, settings.max_concurrent_batches)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(ServiceNotReady, not_ready)
+    app.add_exception_handler(Busy, busy)
     app.add_exception_handler(StarletteHTTPException, unparsable_body)
     customise_openapi(app, settings)
     for module in (explain, catalogue, health, page):

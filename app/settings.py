@@ -4,6 +4,7 @@ created (`Settings.from_env()`). A bad value stops start-up with a message namin
 `Settings(...)` built in code (tests, the benchmark) reads nothing from the environment: only
 `from_env()` does, so a variable left set in a shell cannot change what a test sees."""
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -71,6 +72,9 @@ class Settings(BaseSettings):
     verify_quotes: Flag = True
     # None when verify_quotes is false (declared after it so its validator can see it).
     seeds_dir: Path | None = PROJECT_ROOT.parent / "shared" / "seeds"
+    # Largest rule file, and all rule files together, read at start-up (checked before reading).
+    rules_max_file_bytes: PositiveInt = 1024 * 1024
+    rules_max_total_bytes: PositiveInt = 10 * 1024 * 1024
     max_body_bytes: PositiveInt = 64 * 1024
     # Batch endpoint: cases per request, and its own (larger) body limit.
     max_batch_items: PositiveInt = 1000
@@ -81,6 +85,28 @@ class Settings(BaseSettings):
     api_key: Annotated[str | None, BeforeValidator(_empty_is_none)] = Field(default=None, repr=False)
     access_log: Flag = True
     log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_log_level)] = "INFO"
+    # Connection limits of `python -m app.serve` (app/connections.py): seconds to send a complete
+    # request head, idle seconds of a keep-alive connection, open connections per worker.
+    header_timeout_s: float = 10.0
+    keep_alive_s: float = 5.0
+    max_connections: PositiveInt = 512
+    # Heavy work per worker process (app/limits.py): what-if answers computed at once (in worker
+    # threads) and batches streamed at once; four times as many wait for a slot, beyond that 503 with
+    # Retry-After. By default the number of cores (at least 2), so ordinary load is served.
+    max_concurrent_what_if: PositiveInt = Field(default_factory=lambda: max(2, os.cpu_count() or 1))
+    max_concurrent_batches: PositiveInt = Field(default_factory=lambda: max(2, os.cpu_count() or 1))
+
+    @field_validator("header_timeout_s", "keep_alive_s", mode="before")
+    @classmethod
+    def _positive_seconds(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                value = None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+            raise PydanticCustomError("positive_seconds", "must be a positive number of seconds")
+        return float(value)
 
     @field_validator("seeds_dir")
     @classmethod

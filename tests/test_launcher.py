@@ -157,23 +157,24 @@ def _free_port() -> int:
         return port
 
 
-def _env(rules_dir: Path) -> dict[str, str]:
+def _env(rules_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """This environment without any LIVERMETS_* variable of the shell, plus the test rulebook."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVERMETS_")}
-    env.update(LIVERMETS_RULES_DIR=str(rules_dir), LIVERMETS_SEEDS_DIR=str(seeds_dir()))
+    env.update(LIVERMETS_RULES_DIR=str(rules_dir), LIVERMETS_SEEDS_DIR=str(seeds_dir()), **(extra or {}))
     return env
 
 
 @contextmanager
-def launch(rules_dir: Path = RULES_DIR, workers: int = 2) -> Iterator[Launched]:
-    """`python -m app.serve --workers N` on a free loopback port; stopped (SIGTERM) at the end."""
+def launch(rules_dir: Path = RULES_DIR, workers: int = 2, env: dict[str, str] | None = None) -> Iterator[Launched]:
+    """`python -m app.serve --workers N` on a free loopback port (`env`: LIVERMETS_* settings for it);
+    stopped (SIGTERM) at the end."""
     port = _free_port()
     with ExitStack() as stack:
         stderr = stack.enter_context(tempfile.TemporaryFile())
         process = subprocess.Popen(
             [sys.executable, "-m", "app.serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
             cwd=PROJECT_ROOT,
-            env=_env(rules_dir),
+            env=_env(rules_dir, env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,

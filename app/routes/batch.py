@@ -20,10 +20,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.types import Receive, Scope, Send
 
 from app.core.service import ExplainerService
 from app.errors import ErrorResponse, Problem, error_body, validation_problem
-from app.routes.deps import ServiceDep
+from app.limits import WorkLimiter
+from app.routes.deps import LimitsDep, ServiceDep
 from app.settings import Settings
 from schemas.case import Case
 from schemas.explanation import Explanation
@@ -139,6 +141,19 @@ async def _ndjson_lines(cases: Sequence[Any], svc: ExplainerService) -> AsyncIte
         await asyncio.sleep(0)
 
 
+class _InSlot(StreamingResponse):
+    """A streamed answer that holds a slot of `limiter` from before its status line is sent (so a
+    full server answers 503 instead) until its last byte, or until the client goes away."""
+
+    def __init__(self, content: AsyncIterator[bytes], limiter: WorkLimiter, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with self.limiter.slot():
+            await super().__call__(scope, receive, send)
+
+
 def _quality(params: list[str]) -> float:
     """The q of a media range (1 when absent; 0 when it is not a number from 0 to 1)."""
     for param in params:
@@ -212,13 +227,20 @@ def router(settings: Settings) -> APIRouter:
             },
             413: {"model": ErrorResponse, "description": f"Body over {settings.max_batch_body_bytes} bytes"},
             422: {"model": ErrorResponse, "description": "Not a batch, or more cases than allowed"},
+            503: {
+                "model": ErrorResponse,
+                "description": "Too many batches being streamed at once on this server (`busy`, with "
+                "Retry-After); or the rulebook is still loading (`not_ready`).",
+            },
         },
     )
-    async def explain_batch(batch: Annotated[BatchRequest, Body()], svc: ServiceDep, request: Request) -> Response:
+    async def explain_batch(
+        batch: Annotated[BatchRequest, Body()], svc: ServiceDep, limits: LimitsDep, request: Request
+    ) -> Response:
         # async: FastAPI would run a plain `def` in a worker thread; both answers are computed on the
-        # event loop as they stream (see _json_document).
+        # event loop as they stream (see _json_document), each holding a batch slot while it does.
         if wants_ndjson(",".join(request.headers.getlist("accept"))):
-            return StreamingResponse(_ndjson_lines(batch.cases, svc), media_type=NDJSON, headers=_VARY)
-        return StreamingResponse(_json_document(batch.cases, svc), media_type=JSON, headers=_VARY)
+            return _InSlot(_ndjson_lines(batch.cases, svc), limits.batches, media_type=NDJSON, headers=_VARY)
+        return _InSlot(_json_document(batch.cases, svc), limits.batches, media_type=JSON, headers=_VARY)
 
     return api

@@ -4,6 +4,7 @@ from fastapi import Depends, Request
 
 from app.core.service import ExplainerService
 from app.errors import ServiceNotReady
+from app.limits import Limits
 
 
 async def service(request: Request) -> ExplainerService:
@@ -18,3 +19,12 @@ async def service(request: Request) -> ExplainerService:
 
 # What every route that needs the service declares: `svc: ServiceDep`.
 ServiceDep = Annotated[ExplainerService, Depends(service)]
+
+
+async def limits(request: Request) -> Limits:
+    """The app's heavy-work limiters (app/limits.py)."""
+    found: Limits = request.app.state.limits
+    return found
+
+
+LimitsDep = Annotated[Limits, Depends(limits)]

@@ -2,7 +2,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 
-from app.routes.deps import ServiceDep
+from app.errors import ErrorResponse
+from app.routes.deps import LimitsDep, ServiceDep
 from schemas.case import Case
 from schemas.explanation import CompareRequest, Comparison, Explanation
 
@@ -62,10 +63,18 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "/explain",
     response_model=Explanation,
     summary="Explain which treatment categories the sources describe as commonly discussed",
+    responses={
+        503: {
+            "model": ErrorResponse,
+            "description": "With `what_if=true`: too many what-if answers being computed at once on this "
+            "server (`busy`, with Retry-After); or the rulebook is still loading (`not_ready`).",
+        }
+    },
 )
 async def explain(
     case: Annotated[Case, Body(openapi_examples=EXAMPLES)],
     svc: ServiceDep,
+    limits: LimitsDep,
     what_if: Annotated[
         bool,
         Query(
@@ -74,8 +83,11 @@ async def explain(
     ] = False,
 ) -> Explanation | Response:
     if what_if:
-        # Serialised by the model itself: FastAPI would validate the whole answer again first.
-        return Response(content=_explanation_json(svc.explain(case, what_if=True)), media_type="application/json")
+        # Tens of evaluations: in a worker thread, a bounded number at once (app/limits.py), so the
+        # event loop keeps answering other requests. Serialised by the model itself: FastAPI would
+        # validate the whole answer again first.
+        explanation = await limits.what_if.run(svc.explain, case, True)
+        return Response(content=_explanation_json(explanation), media_type="application/json")
     # The same bytes the response model would serialise to (tests/test_answer_json.py), written from
     # fragments: several times faster than building and serialising the model.
     return Response(content=svc.explain_json(case), media_type="application/json")
