@@ -17,7 +17,12 @@ log = logging.getLogger("livermets")
 def build_service(settings: Settings) -> ExplainerService:
     if settings.seeds_dir is None:
         log.warning("LIVERMETS_VERIFY_QUOTES=false: citations are not checked against the source documents")
-    book = load_rulebook(settings.rules_dir, settings.seeds_dir)
+    book = load_rulebook(
+        settings.rules_dir,
+        settings.seeds_dir,
+        max_file_bytes=settings.rules_max_file_bytes,
+        max_total_bytes=settings.rules_max_total_bytes,
+    )
     engine = RulesEngine(book)
     check_examples(book, engine.evaluate)
     log.info("rulebook %s (%s) loaded: %d rules", book.meta.version, book.meta.date, len(book.rules))

@@ -4,6 +4,7 @@ example cases, wording, and quotes against the source documents. Each problem na
 
 import re
 from collections.abc import Iterable, Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -100,9 +101,13 @@ def _check_field_test(cond: ResolvedCondition, where: str, base: dict[str, Any],
 
 def _check_no_cycles(book: Rulebook, errors: Errors) -> None:
     needs: dict[str, set[str]] = {}
+    derivers: dict[tuple[str, str], list[str]] = {}  # (fact, fact it uses) -> the rules deriving so
     for rule in book.rules:
         if rule.spec.derives:
-            needs.setdefault(rule.spec.derives, set()).update(c.fact for c in rule.conditions if c.fact)
+            uses = {c.fact for c in rule.conditions if c.fact}
+            needs.setdefault(rule.spec.derives, set()).update(uses)
+            for used in sorted(uses):
+                derivers.setdefault((rule.spec.derives, used), []).append(f"{rule.file}: rule {rule.id}")
     visiting: set[str] = set()
     done: set[str] = set()
 
@@ -110,7 +115,9 @@ def _check_no_cycles(book: Rulebook, errors: Errors) -> None:
         if fact in done:
             return
         if fact in visiting:
-            errors.add("rules/topics", "derived facts form a cycle: " + " -> ".join([*path, fact]))
+            cycle = [*path[path.index(fact) :], fact]
+            steps = (f"{where} derives {a} using {b}" for a, b in pairwise(cycle) for where in derivers[a, b])
+            errors.add("rules/topics", f"derived facts form a cycle {' -> '.join(cycle)}: " + "; ".join(steps))
             return
         visiting.add(fact)
         for dep in sorted(needs.get(fact, ())):
