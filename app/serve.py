@@ -16,9 +16,15 @@ forwards SIGTERM and SIGINT to the workers as SIGTERM (a graceful stop) and wait
 worker exits on its own (a bad rulebook at start-up, a crash later) it stops the others and exits
 non-zero, leaving restarts to the orchestrator. Each worker builds the app with
 `create_app()` (app.main:app) and runs its lifespan, so a bad rulebook stops it with the message
-on stderr. Logging is uvicorn's default configuration, as with `uvicorn app.main:app`."""
+on stderr. Logging is uvicorn's default configuration, as with `uvicorn app.main:app`.
+
+Every worker bounds its connections (app/connections.py, set by LIVERMETS_* variables read with
+`Settings.from_env()`): a header timeout not restarted by each byte, uvicorn's keep-alive timeout,
+and a cap on open connections, checked against the file descriptor limit at start-up (the soft
+limit is raised to the hard one; a cap that still does not fit stops start-up, exit code 3)."""
 
 import argparse
+import asyncio
 import ctypes
 import logging
 import os
@@ -32,6 +38,16 @@ from types import FrameType
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
+
+from app.connections import (
+    LISTEN_BACKLOG,
+    AcceptErrorLog,
+    ConnectionLimits,
+    descriptor_budget,
+    protocol_class,
+    quiet_uvicorn_400_warning,
+)
+from app.settings import Settings
 
 APP = "app.main:app"
 DESCRIPTION = "Serve the app with one or more processes, keeping TCP_NODELAY on every accepted connection."
@@ -59,6 +75,8 @@ def bound_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
 
 class _Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        # Out of descriptors anyway (the cap leaves room): one line a second, not a traceback per try.
+        asyncio.get_running_loop().set_exception_handler(AcceptErrorLog())
         await super().startup(sockets=sockets)
         # uvicorn says where it listens only when it created the socket itself.
         if self.started and sockets:
@@ -67,14 +85,38 @@ class _Server(uvicorn.Server):
             log.info("Uvicorn running on http://%s:%d (Press CTRL+C to quit) [%d]", shown, port, os.getpid())
 
 
-def serve(host: str, port: int, reuse_port: bool = False) -> int:
+def server_config(
+    host: str, port: int, settings: Settings | None = None, backlog: int = LISTEN_BACKLOG
+) -> uvicorn.Config:
+    """uvicorn's configuration for one worker: the app, and the connection limits of `settings`."""
+    settings = settings or Settings()
+    limits = ConnectionLimits(header_timeout_s=settings.header_timeout_s, max_connections=settings.max_connections)
+    return uvicorn.Config(
+        APP,
+        host=host,
+        port=port,
+        http=protocol_class(limits),
+        # Typed int by uvicorn, which only hands it to loop.call_later (a float is what that takes).
+        timeout_keep_alive=settings.keep_alive_s,  # type: ignore[arg-type]
+        backlog=backlog,
+    )
+
+
+def serve(host: str, port: int, reuse_port: bool = False, settings: Settings | None = None) -> int:
     """One uvicorn server in this process, on a socket of its own; the exit code."""
+    try:
+        settings = settings or Settings.from_env()
+        backlog = descriptor_budget(settings.max_connections)
+    except ValueError as error:  # a bad LIVERMETS_* value, or a cap above the descriptor limit
+        print(f"app.serve: {error}", file=sys.stderr)
+        return STARTUP_FAILURE
     try:
         sock = bound_socket(host, port, reuse_port)
     except OSError as error:
         print(f"app.serve: cannot listen on {host}:{port}: {error}", file=sys.stderr)
         return STARTUP_FAILURE
-    server = _Server(uvicorn.Config(APP, host=host, port=port))
+    server = _Server(server_config(host, port, settings, backlog))
+    quiet_uvicorn_400_warning()  # after uvicorn has configured its loggers
     with sock, suppress(KeyboardInterrupt):  # a second Ctrl-C: uvicorn re-raises it once stopped
         server.run(sockets=[sock])  # a failed start-up exits with STARTUP_FAILURE (3)
     return 0
@@ -156,10 +198,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             workers = _positive(os.environ.get(WORKERS_ENV, "1"))
         except argparse.ArgumentTypeError as error:
             parser.error(f"{WORKERS_ENV} {error}")
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        print(f"app.serve: {error}", file=sys.stderr)
+        return STARTUP_FAILURE
     if workers == 1:
-        return serve(args.host, args.port, reuse_port=args.reuse_port)
+        return serve(args.host, args.port, reuse_port=args.reuse_port, settings=settings)
     if args.port == 0:
         parser.error("--port 0 gives every worker a different port: name a port with --workers > 1")
+    try:  # before any worker starts (each checks again); the raised soft limit is inherited
+        descriptor_budget(settings.max_connections)
+    except ValueError as error:
+        print(f"app.serve: {error}", file=sys.stderr)
+        return STARTUP_FAILURE
     return supervise(args.host, args.port, workers)
 
 
