@@ -1,8 +1,15 @@
 """Every error body of the service: the `ErrorResponse` model, declared once, and the one helper
 that builds a response from it (`error_response`), used by the exception handlers here and by
-the pure-ASGI middlewares alike. 4xx answers for bad input name the field and what is allowed."""
+the pure-ASGI middlewares alike. 4xx answers for bad input name the field and what is allowed.
 
+The input policy for bodies lives here too: the body-size limit (`BodySizeLimit`) and the rules every
+JSON body is read by (`JsonBodyPolicy`: UTF-8 only, no key repeated in an object, at most
+MAX_JSON_DEPTH levels of nesting). Error answers are bounded whatever the input: at most MAX_PROBLEMS
+problems are listed, and an echoed input is cut to MAX_INPUT_CHARS characters of its JSON text."""
+
+import json
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,20 +23,49 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.case import Case
 
+# The bounds of an error answer (a bad body of a few KB must not get an answer of hundreds of KB) and of
+# the JSON the service reads. Each is published in the OpenAPI document (the descriptions below).
+MAX_PROBLEMS = 20  # problems listed in one `detail`; one more entry says how many were left out
+MAX_INPUT_CHARS = 200  # characters of an echoed input's JSON text (and of a field name) shown
+MAX_JSON_DEPTH = 32  # levels of arrays and objects in a body (a batch of cases needs 4)
+LEFT_OUT = "too_many_errors"
+
 # Bodies that wrap cases: their own top-level fields are not the case's fields.
 ENVELOPE_FIELDS = {"/v1/compare": ("a", "b"), "/v1/explain/batch": ("cases",)}
 
 
 class Problem(BaseModel):
-    field: str = Field(description="The field at fault, dotted for nested fields (`body` for the whole body).")
+    field: str = Field(
+        description="The field at fault, dotted for nested fields (`body` for the whole body, `query.<name>` and "
+        f"`header.<name>` for a query parameter or header). A key longer than {MAX_INPUT_CHARS} characters is "
+        "cut short, ending with `…`."
+    )
     message: str = Field(description="What is wrong and what is allowed.")
-    type: str | None = Field(default=None, description="Machine-readable kind of error (pydantic's error type).")
-    input: Any = Field(default=None, description="The offending value, when short and scalar.")
+    type: str | None = Field(
+        default=None,
+        description="Machine-readable kind of error (pydantic's error type, or one of the service's own: "
+        f"`duplicate_key`, `json_too_deep`, `unsupported_charset`, `unsupported_encoding`, `{LEFT_OUT}`).",
+    )
+    input: Any = Field(
+        default=None,
+        description="The offending value, when it is a string, number or boolean: as sent when its JSON text "
+        f"has at most {MAX_INPUT_CHARS} characters, otherwise the first {MAX_INPUT_CHARS} characters of that JSON "
+        "text (a string), with `input_truncated`.",
+    )
+    input_truncated: bool | None = Field(
+        default=None, description=f"Present, and true, when `input` is cut to {MAX_INPUT_CHARS} characters."
+    )
 
 
 class ErrorResponse(BaseModel):
-    error: str = Field(description="invalid_request, payload_too_large, unauthorized, not_ready or busy.")
-    detail: list[Problem]
+    error: str = Field(
+        description="invalid_request, unsupported_media_type, payload_too_large, unauthorized, not_ready or busy."
+    )
+    detail: list[Problem] = Field(
+        max_length=MAX_PROBLEMS + 1,
+        description=f"The problems found, at most {MAX_PROBLEMS}; when there were more, one last entry (type "
+        f"`{LEFT_OUT}`) says how many more were found and are not listed.",
+    )
 
 
 def problem(field: str, message: str, kind: str | None = None) -> Problem:
@@ -37,9 +73,49 @@ def problem(field: str, message: str, kind: str | None = None) -> Problem:
     return Problem(field=field, message=message) if kind is None else Problem(field=field, message=message, type=kind)
 
 
+def shown_key(key: str) -> str:
+    """A field name or key as an answer shows it: cut to MAX_INPUT_CHARS characters."""
+    return key if len(key) <= MAX_INPUT_CHARS else key[:MAX_INPUT_CHARS] + "…"
+
+
+def with_input(item: Problem, value: Any) -> Problem:
+    """`item` echoing `value` when it is a string, number or boolean, cut to MAX_INPUT_CHARS characters
+    of its JSON text."""
+    # NaN and infinities (which Python's JSON parser accepts) cannot be echoed, nor can strings holding
+    # a lone surrogate ("\ud800" is valid JSON but not UTF-8).
+    if not (
+        isinstance(value, (bool, int))
+        or (isinstance(value, float) and math.isfinite(value))
+        or (isinstance(value, str) and _utf8(value))
+    ):
+        return item
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except ValueError:  # an integer too long to write (over sys.get_int_max_str_digits() digits)
+        return item
+    if len(text) <= MAX_INPUT_CHARS:
+        item.input = value
+    else:
+        item.input = text[:MAX_INPUT_CHARS]
+        item.input_truncated = True
+    return item
+
+
+def bounded(detail: Sequence[Problem], whole: str = "body", found: int | None = None) -> list[Problem]:
+    """At most MAX_PROBLEMS problems, then one entry (field `whole`) saying how many more were found
+    (`found`: the number found, when `detail` holds only the first of them). Bounding twice changes nothing."""
+    found = len(detail) if found is None else found
+    if found <= MAX_PROBLEMS or (len(detail) == MAX_PROBLEMS + 1 and detail[-1].type == LEFT_OUT):
+        return list(detail)
+    more = found - MAX_PROBLEMS
+    were = "problem was found and is" if more == 1 else "problems were found and are"
+    summary = problem(whole, f"{more} more {were} not listed (at most {MAX_PROBLEMS} are)", LEFT_OUT)
+    return [*detail[:MAX_PROBLEMS], summary]
+
+
 def error_body(error: str, detail: Sequence[Problem]) -> dict[str, Any]:
-    """The JSON body of an error (also the OpenAPI examples and the batch's invalid entries)."""
-    return ErrorResponse(error=error, detail=list(detail)).model_dump(mode="json", exclude_unset=True)
+    """The JSON body of an error (also the OpenAPI examples and the batch's invalid entries), bounded."""
+    return ErrorResponse(error=error, detail=bounded(detail)).model_dump(mode="json", exclude_unset=True)
 
 
 def error_response(
@@ -52,7 +128,7 @@ def error_response(
 def validation_problem(err: Mapping[str, Any], envelope: tuple[str, ...] = ()) -> Problem:
     """The detail item for one pydantic validation error (`envelope`: the body's own fields)."""
     loc = [str(p) for p in err.get("loc", ()) if p != "body"]
-    field = ".".join(loc) or "body"
+    field = shown_key(".".join(loc)) or "body"
     kind = err.get("type", "")
     message = err.get("msg", "invalid value")
     if kind == "json_invalid":
@@ -67,17 +143,13 @@ def validation_problem(err: Mapping[str, Any], envelope: tuple[str, ...] = ()) -
         message = f"unknown field {field!r}; allowed fields: {', '.join(allowed)}"
     elif kind in {"model_attributes_type", "dict_type"}:
         message = "the body must be a JSON object describing the case (Content-Type: application/json)"
-    item = problem(field, message, kind)
-    shown = err.get("input")
-    # Echo short scalar inputs only; NaN and infinities (which Python's JSON parser accepts) cannot be
-    # echoed, nor can strings holding a lone surrogate ("\ud800" is valid JSON but not UTF-8).
-    if (
-        isinstance(shown, (bool, int))
-        or (isinstance(shown, float) and math.isfinite(shown))
-        or (isinstance(shown, str) and len(shown) <= 200 and _utf8(shown))
-    ):
-        item.input = shown
-    return item
+    return with_input(problem(field, message, kind), err.get("input"))
+
+
+def validation_problems(errors: Sequence[Mapping[str, Any]], envelope: tuple[str, ...] = ()) -> list[Problem]:
+    """The detail of a 422 for pydantic's errors, bounded (only the problems listed are built)."""
+    shown = [validation_problem(e, envelope) for e in errors[:MAX_PROBLEMS]]
+    return bounded(shown, found=len(errors))
 
 
 def _utf8(text: str) -> bool:
@@ -91,7 +163,7 @@ def _utf8(text: str) -> bool:
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     envelope = ENVELOPE_FIELDS.get(request.url.path, ())
-    return error_response(422, "invalid_request", [validation_problem(e, envelope) for e in exc.errors()])
+    return error_response(422, "invalid_request", validation_problems(exc.errors(), envelope))
 
 
 async def unparsable_body(request: Request, exc: Exception) -> Response:
@@ -169,3 +241,201 @@ class BodySizeLimit:
 
 async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
+
+
+# The JSON body policy ------------------------------------------------------------------------------------
+
+V1_PREFIX = "/v1/"
+_ENCODING_NAMES = {
+    "utf-16": "UTF-16 (with a byte order mark)",
+    "utf-16-le": "UTF-16LE",
+    "utf-16-be": "UTF-16BE",
+    "utf-32": "UTF-32 (with a byte order mark)",
+    "utf-32-le": "UTF-32LE",
+    "utf-32-be": "UTF-32BE",
+}
+_UTF8_JSON = "send the body as UTF-8 JSON (Content-Type: application/json)"
+
+
+class _Repeats(dict[str, Any]):
+    """A JSON object in which some keys appeared more than once (`repeated`, in order)."""
+
+    repeated: list[str]
+
+
+def _repeated_keys(pairs: list[tuple[str, Any]]) -> list[str]:
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for key, _ in pairs:
+        if key in seen and key not in repeated:
+            repeated.append(key)
+        seen.add(key)
+    return repeated
+
+
+def _repeat_paths(value: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The dotted paths of every repeated key, in document order (called only when there is one, on a
+    document already known to be at most MAX_JSON_DEPTH deep)."""
+    found: list[tuple[str, ...]] = []
+    if isinstance(value, dict):
+        found += [(*path, key) for key in getattr(value, "repeated", ())]
+        for key, item in value.items():
+            found += _repeat_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _repeat_paths(item, (*path, str(index)))
+    return found
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether a parsed document has more than `limit` levels of arrays and objects (level by level,
+    without recursion, stopping at the first level past the limit)."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        level = [
+            item
+            for node in level
+            for item in (node.values() if isinstance(node, dict) else node)
+            if isinstance(item, (dict, list))
+        ]
+    return False
+
+
+def _too_deep() -> Problem:
+    message = f"the body is nested too deeply (more than {MAX_JSON_DEPTH} levels of arrays and objects)"
+    return problem("body", message, "json_too_deep")
+
+
+def json_body_refusal(body: bytes) -> tuple[int, str, list[Problem]] | None:
+    """Why a JSON body breaks the input policy (status, error, problems), or None when it does not.
+    A body that is not JSON at all is left to FastAPI, which reports it as ever (422 `json_invalid`)."""
+    if not body:
+        return None
+    encoding = json.detect_encoding(body)
+    if not encoding.startswith("utf-8"):  # utf-8, or utf-8-sig: a UTF-8 byte order mark, which is ignored
+        message = f"the body is {_ENCODING_NAMES.get(encoding, encoding)} text: {_UTF8_JSON}"
+        return 415, "unsupported_media_type", [problem("body", message, "unsupported_encoding")]
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message = f"the body is not valid JSON (it is not UTF-8 text: byte {exc.start} is not valid UTF-8)"
+        return 422, "invalid_request", [problem("body", message, "json_invalid")]
+    repeats = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal repeats
+        obj = dict(items)
+        if len(obj) == len(items):
+            return obj
+        repeats = True
+        marked = _Repeats(obj)
+        marked.repeated = _repeated_keys(items)
+        return marked
+
+    try:
+        value = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=pairs)
+    except json.JSONDecodeError:
+        return None
+    except RecursionError:
+        return 422, "invalid_request", [_too_deep()]
+    except ValueError:  # an integer of more digits than Python reads (sys.get_int_max_str_digits())
+        message = f"the body holds a number with more than {sys.get_int_max_str_digits()} digits, which is not read"
+        return 422, "invalid_request", [problem("body", message, "json_invalid")]
+    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH):
+        return 422, "invalid_request", [_too_deep()]
+    if repeats:
+        detail = [
+            problem(
+                shown_key(".".join(path)),
+                f"the key {shown_key(path[-1])!r} appears more than once in one JSON object; give each key once",
+                "duplicate_key",
+            )
+            for path in _repeat_paths(value)
+        ]
+        return 422, "invalid_request", detail
+    return None
+
+
+def _charset(content_type: str) -> tuple[str, str | None]:
+    """The media type (lower case) and the charset parameter (None when not given) of a Content-Type."""
+    media, *params = content_type.split(";")
+    charset = None
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').strip()
+    return media.strip().lower(), charset
+
+
+def _is_json(media: str) -> bool:
+    # The media types FastAPI parses as JSON (fastapi/routing.py): application/json and application/*+json.
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _body_operations(app: Any) -> frozenset[tuple[str, str]]:
+    return frozenset(
+        (path, method.upper())
+        for path, operations in app.openapi().get("paths", {}).items()
+        for method, operation in operations.items()
+        if path.startswith(V1_PREFIX) and "requestBody" in operation
+    )
+
+
+class JsonBodyPolicy:
+    """Reads the JSON body of every /v1/ operation that takes one by the input policy before FastAPI
+    parses it, and answers a body that breaks it itself: a charset other than UTF-8, or UTF-16/UTF-32
+    text, 415; invalid UTF-8, a key repeated in one object (at any depth, named with its dotted path)
+    or nesting deeper than MAX_JSON_DEPTH, 422. Innermost, so the body is already within its size
+    limit. Other bodies pass untouched; the operations are read from the app's own OpenAPI document
+    (`scope["app"]`, as app/strict_query.py does)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.operations: frozenset[tuple[str, str]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith(V1_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        if self.operations is None:  # built on first use: the routes are all registered by then
+            self.operations = _body_operations(scope["app"])
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").decode("latin-1")
+        media, charset = _charset(content_type)
+        if (scope["path"], "POST") not in self.operations or not _is_json(media):
+            await self.app(scope, receive, send)
+            return
+        if charset is not None and charset.lower() != "utf-8":
+            why = f"charset {charset!r} is not supported: {_UTF8_JSON}"
+            refusal = error_response(
+                415, "unsupported_media_type", [problem("header.content-type", why, "unsupported_charset")]
+            )
+            await refusal(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        refused = json_body_refusal(body)
+        if refused is not None:
+            status, error, detail = refused
+            await error_response(status, error, detail)(scope, _no_receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

@@ -9,7 +9,14 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
-from app.errors import BodySizeLimit, ServiceNotReady, not_ready, unparsable_body, validation_error
+from app.errors import (
+    BodySizeLimit,
+    JsonBodyPolicy,
+    ServiceNotReady,
+    not_ready,
+    unparsable_body,
+    validation_error,
+)
 from app.head import HeadAsGet
 from app.limits import Busy, Limits, busy
 from app.observability import RequestContext, configure_logging
@@ -41,7 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # The whole middleware stack, outermost first. RequestContext is outermost, so every response
     # (401, 413, CORS preflight) carries the request id and the security headers and is logged;
-    # CORS answers preflights before the API-key check; the body limit is innermost.
+    # CORS answers preflights before the API-key check; the body limit and then the JSON body policy
+    # (UTF-8, no repeated keys, bounded nesting: app/errors.py) are innermost.
     middleware = [
         Middleware(RequestContext),
         Middleware(SecurityHeaders),
@@ -53,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_bytes=settings.max_body_bytes,
             path_limits={"/v1/explain/batch": settings.max_batch_body_bytes},
         ),
+        Middleware(JsonBodyPolicy),
     ]
     app = FastAPI(
         title="livermets-explainer",

@@ -5,6 +5,8 @@ send, which FastAPI cannot see from the routes alone:
 - the `ErrorResponse` body (app/errors.py) wherever an operation lists a 401/413/422/503 without a
   schema, instead of FastAPI's own 422 schema, which is not what the handlers send;
 - a 422 on every /v1/ operation, for unknown query parameters (app/strict_query.py);
+- on every /v1/ operation that takes a JSON body, the input policy app/errors.py reads it by
+  (`JsonBodyPolicy`): a 415 for a body that is not UTF-8, and what else its 422 covers;
 - the API key (app/security.py), when one is configured, so /docs offers an Authorize button.
 
 The schemathesis fuzz test then checks error bodies as strictly as successful ones."""
@@ -13,13 +15,21 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.errors import ErrorResponse
+from app.errors import MAX_JSON_DEPTH, V1_PREFIX, ErrorResponse
 from app.security import API_KEY_HEADER, PROTECTED_PREFIX
 from app.settings import Settings
 from app.strict_query import PREFIX as STRICT_QUERY_PREFIX
 
-ERROR_STATUSES = ("401", "413", "422", "503")
+ERROR_STATUSES = ("401", "413", "415", "422", "503")
 ERROR_REF = "#/components/schemas/ErrorResponse"
+NOT_UTF8 = (
+    "The body is not UTF-8 (`unsupported_media_type`): a Content-Type charset other than utf-8, or "
+    "UTF-16 or UTF-32 text."
+)
+BODY_POLICY = (
+    " Also a body that breaks the input policy: a key repeated in one JSON object (`duplicate_key`), nesting "
+    f"deeper than {MAX_JSON_DEPTH} levels (`json_too_deep`), invalid UTF-8 or not JSON (`json_invalid`)."
+)
 
 
 def _error_content() -> dict[str, Any]:
@@ -58,8 +68,16 @@ def _document_errors(schema: dict[str, Any]) -> None:
     for path, operation in _operations(schema):
         if path.startswith(STRICT_QUERY_PREFIX):
             operation.setdefault("responses", {}).setdefault(
-                "422", {"description": "Invalid request: an unknown field or query parameter"}
+                "422",
+                {
+                    "description": "Invalid request: an unknown field or query parameter, a query parameter "
+                    "given twice, or a boolean one other than `true` or `false`"
+                },
             )
+        if path.startswith(V1_PREFIX) and "requestBody" in operation:
+            responses = operation["responses"]
+            responses["415"] = {"description": NOT_UTF8}
+            responses["422"]["description"] = responses["422"].get("description", "").rstrip(".") + "." + BODY_POLICY
         for status, response in operation.get("responses", {}).items():
             # FastAPI's default 422 schema (HTTPValidationError) is not what app/errors.py sends.
             if status in ERROR_STATUSES and (

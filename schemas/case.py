@@ -3,7 +3,8 @@
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 PrimarySite = Literal[
     "colorectal",
@@ -106,12 +107,36 @@ class Case(BaseModel):
         description="All other appropriate treatments have been tried; absent = unknown.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_integral_floats(cls, data: object) -> object:
+        # The published JSON Schema says `integer`, which admits 3.0 (and 3e0): a float with a whole
+        # value is that integer. 3.5, booleans and strings are still refused by the strict fields.
+        # The fields are read from the model (INTEGER_FIELDS, below the class): a new integer input
+        # needs no change here.
+        if not isinstance(data, dict):
+            return data
+        found = [n for n in INTEGER_FIELDS if type(data.get(n)) is float and data[n].is_integer()]
+        if not found:
+            return data
+        return {**data, **{n: int(data[n]) for n in found}}
+
     @field_validator("largest_lesion_cm", mode="before")
     @classmethod
-    def _accept_integers(cls, value: object) -> object:
+    def _accept_integers(cls, value: object, info: ValidationInfo) -> object:
         # Strict mode would refuse a JSON integer such as 3 for a size; a whole number is a size too.
         if isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:  # beyond any float (10**400): out of range, not a server error
+                low, high = _bounds(info.field_name or "")
+                if value > 0:
+                    raise PydanticCustomError(
+                        "less_than_equal", "Input should be less than or equal to {le}", {"le": high}
+                    ) from None
+                raise PydanticCustomError(
+                    "greater_than_equal", "Input should be greater than or equal to {ge}", {"ge": low}
+                ) from None
         return value
 
     @field_validator("prior_treatments")
@@ -141,6 +166,13 @@ def _annotation_types(annotation: Any) -> set[Any]:
     return {origin or annotation}
 
 
+def _bounds(name: str) -> tuple[Any, Any]:
+    metadata = Case.model_fields[name].metadata
+    low = next((m.ge for m in metadata if getattr(m, "ge", None) is not None), None)
+    high = next((m.le for m in metadata if getattr(m, "le", None) is not None), None)
+    return low, high
+
+
 # Every list of inputs is read from the model, so a new input is one field above (and the page's form).
 # Optional inputs: absent (or null) means "unknown", and the explanation says so.
 OPTIONAL_FIELDS: tuple[str, ...] = tuple(n for n, f in Case.model_fields.items() if not f.is_required())
@@ -149,4 +181,7 @@ NUMERIC_FIELDS: frozenset[str] = frozenset(
 )
 LIST_FIELDS: frozenset[str] = frozenset(
     n for n, f in Case.model_fields.items() if list in _annotation_types(f.annotation)
+)
+INTEGER_FIELDS: frozenset[str] = frozenset(
+    n for n, f in Case.model_fields.items() if _annotation_types(f.annotation) == {int}
 )

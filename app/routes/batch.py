@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.types import Receive, Scope, Send
 
 from app.core.service import ExplainerService
-from app.errors import ErrorResponse, Problem, error_body, validation_problem
+from app.errors import ErrorResponse, Problem, error_body, validation_problems
 from app.limits import WorkLimiter
 from app.routes.deps import LimitsDep, ServiceDep
 from app.settings import Settings
@@ -82,7 +82,7 @@ def _validate(raw: Any) -> tuple[Case | None, list[Problem]]:
     try:
         return Case.model_validate(raw), []
     except ValidationError as exc:
-        problems = [validation_problem(e) for e in exc.errors()]
+        problems = validation_problems(exc.errors())  # bounded like any 422 (app/errors.py)
     for p in problems:
         if p.field == "body":
             p.field = "case"

@@ -78,7 +78,8 @@ async def explain(
     what_if: Annotated[
         bool,
         Query(
-            description="Also compute `what_if`: single-input changes that move a category (about 60 re-evaluations)."
+            description="Also compute `what_if`: single-input changes that move a category (about 60 re-evaluations). "
+            "Exactly `true` or `false` (lower case), given once; anything else is a 422."
         ),
     ] = False,
 ) -> Explanation | Response:
