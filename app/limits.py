@@ -17,10 +17,11 @@ short: with two what-if threads /healthz waits at most a couple of switch interv
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import ParamSpec, TypeVar
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -45,6 +46,7 @@ class WorkLimiter:
         self.waiting = waiting
         self._slots: asyncio.Semaphore | None = None  # made on first use, inside the serving loop
         self._queued = 0
+        self._threads: ThreadPoolExecutor | None = None
         self.active = 0
 
     @asynccontextmanager
@@ -67,9 +69,13 @@ class WorkLimiter:
             self._slots.release()
 
     async def run(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """`work` in a worker thread, in a slot."""
+        """`work` in one of this limiter's own `running` threads, in a slot. Not the framework's pool
+        of 40: every thread that allocates gets its own malloc arena, and dozens of them grew the
+        process by about 10 MiB under varied traffic."""
         async with self.slot():
-            return await run_in_threadpool(work, *args, **kwargs)
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(max_workers=self.running, thread_name_prefix=self.what)
+            return await asyncio.get_running_loop().run_in_executor(self._threads, partial(work, *args, **kwargs))
 
 
 class Limits:
