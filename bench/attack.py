@@ -10,14 +10,12 @@ what-if and batches."""
 
 import argparse
 import json
-import os
 import socket
 import statistics
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
@@ -41,16 +39,6 @@ class Scale:
 
 FULL = Scale(workers=2, batch_clients=30, batch_cases=1000, unread_s=30, what_if_clients=16, probe_s=15)
 QUICK = Scale(workers=2, batch_clients=6, batch_cases=500, unread_s=5, what_if_clients=8, probe_s=4)
-
-
-def _cpu_s(pids: list[int]) -> float:
-    """User + system CPU seconds of the processes so far (from /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
 
 
 def _post_unread(url: str, body: bytes, accept: str) -> socket.socket:
@@ -85,9 +73,9 @@ def unread_batches(srv: server.Server, scale: Scale) -> list[Row]:
         sock.close()
     # Finding 4: once the clients are gone, the server should stop working for them.
     time.sleep(1.0)
-    cpu_before = _cpu_s(pids)
+    cpu_before = server.cpu_seconds(pids)
     time.sleep(3.0)
-    busy = (_cpu_s(pids) - cpu_before) / 3.0
+    busy = (server.cpu_seconds(pids) - cpu_before) / 3.0
     after = srv.rss_mib()
     what = f"{scale.batch_clients} clients x {scale.batch_cases:,}-case batches unread for {scale.unread_s:.0f} s"
     return [

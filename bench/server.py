@@ -29,11 +29,26 @@ class Server:
 
     def rss_mib(self) -> float:
         """Resident memory of the server: the process and every process it started (its workers)."""
-        return sum(_rss_kib(pid) for pid in self.pids()) / 1024
+        return rss_mib(self.pids())
 
     def pids(self) -> list[int]:
         """The server process and every process it started (its workers)."""
         return [self.process.pid, *_descendants(self.process.pid)]
+
+
+def rss_mib(pids: list[int]) -> float:
+    """Resident memory of these processes together, read from /proc."""
+    return sum(_rss_kib(pid) for pid in pids) / 1024
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds these processes have used so far (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def _rss_kib(pid: int) -> int:

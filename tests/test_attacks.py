@@ -5,41 +5,22 @@ batches beyond the limit is refused with 503 and Retry-After, and /healthz keeps
 clients run what-if. Bounds are loose (about 10 times the targets) so a busy machine passes."""
 
 import json
-import os
 import socket
 import statistics
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from bench.cases import generate
+from bench.server import cpu_seconds, rss_mib
 from tests.test_launcher import HOST, Launched, _wait_healthy, launch
 
 pytestmark = pytest.mark.server
 
 NDJSON = "application/x-ndjson"
 JSON_BODY = {"content-type": "application/json"}
-
-
-def _rss_mib(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total / 1024
-
-
-def _cpu_s(pids: list[int]) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
 
 
 def _pids(launched: Launched) -> list[int]:
@@ -69,12 +50,12 @@ def test_batch_clients_that_never_read_hold_bounded_memory_and_leave_no_work_beh
         _wait_healthy(launched)
         pids = _pids(launched)
         body = _batch_body(500, seed=3)
-        before = _rss_mib(pids)
+        before = rss_mib(pids)
         socks = [_unread_batch(launched.port, body, NDJSON if i % 2 else "application/json") for i in range(6)]
         peak = before
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            peak = max(peak, _rss_mib(pids))
+            peak = max(peak, rss_mib(pids))
             time.sleep(0.2)
         for sock in socks:
             sock.close()
@@ -84,9 +65,9 @@ def test_batch_clients_that_never_read_hold_bounded_memory_and_leave_no_work_beh
         # Once the clients are gone their batches stop: the server returns to idle.
         idle_deadline = time.monotonic() + 30
         while True:
-            start = _cpu_s(pids)
+            start = cpu_seconds(pids)
             time.sleep(1.0)
-            busy = _cpu_s(pids) - start
+            busy = cpu_seconds(pids) - start
             if busy < 0.2 or time.monotonic() > idle_deadline:
                 break
         assert busy < 0.2, f"the server still spends {busy:.2f} s of CPU a second on departed clients"

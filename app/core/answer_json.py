@@ -165,15 +165,7 @@ class AnswerWriter:
             for inv in book.investigations
         }
         self._links = {
-            (inv.id, link.category): _statement_json(
-                Statement(
-                    rule=f"investigation.{inv.id}.when_{link.category}_discussed",
-                    because=link.because.strip(),
-                    inputs=[],
-                    derived_facts=[],
-                    citations=citations(link.cites),
-                )
-            )
+            (inv.id, link.category): _statement_json(explainer.link_statement(inv, link))
             for inv in book.investigations
             for link in inv.when_discussed
         }

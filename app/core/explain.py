@@ -26,7 +26,7 @@ from schemas.explanation import (
     Status,
     Variant,
 )
-from schemas.rulebook import CategorySpec, CitationSpec
+from schemas.rulebook import CategorySpec, CitationSpec, InvestigationSpec, LinkedCategory
 
 STATUS_WORDS: dict[str, str] = {"discussed": "commonly discussed", "not_discussed": "not typically discussed"}
 
@@ -169,21 +169,21 @@ class Explainer:
             for r in self.shown(category, "variant", fired, statuses)
         ]
 
+    def link_statement(self, inv: InvestigationSpec, link: LinkedCategory) -> Statement:
+        """Why an investigation matters when a category is discussed (the same for every case)."""
+        return Statement(
+            rule=f"investigation.{inv.id}.when_{link.category}_discussed",
+            because=link.because.strip(),
+            inputs=[],
+            derived_facts=[],
+            citations=citations(link.cites),
+        )
+
     def _investigations(self, case: Case, fired: frozenset[str], discussed: set[str]) -> list[Investigation]:
         out = []
         for inv in self.book.investigations:
             relevance = [self.statement(r, case) for r in self.fired(inv.id, "investigation", fired)]
-            relevance += [
-                Statement(
-                    rule=f"investigation.{inv.id}.when_{link.category}_discussed",
-                    because=link.because.strip(),
-                    inputs=[],
-                    derived_facts=[],
-                    citations=citations(link.cites),
-                )
-                for link in inv.when_discussed
-                if link.category in discussed
-            ]
+            relevance += [self.link_statement(inv, link) for link in inv.when_discussed if link.category in discussed]
             out.append(
                 Investigation(
                     id=inv.id,
