@@ -182,8 +182,8 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app.serve", description=DESCRIPTION)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m app.serve") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
     parser.add_argument(

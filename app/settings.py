@@ -19,6 +19,8 @@ from pydantic_settings import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Beside the clone; used only when it exists (Settings.quote_documents).
+DEFAULT_SEEDS_DIR = PROJECT_ROOT.parent / "shared" / "seeds"
 ENV_PREFIX = "LIVERMETS_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -68,10 +70,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True)
 
     rules_dir: Path = PROJECT_ROOT / "rules"
-    # false skips the verbatim-quote check (only for images that do not ship the documents).
+    # false: serve quotes nobody checked, when the documents are absent and no check is recorded (app/quotes.py).
     verify_quotes: Flag = True
-    # None when verify_quotes is false (declared after it so its validator can see it).
-    seeds_dir: Path | None = PROJECT_ROOT.parent / "shared" / "seeds"
+    # None when verify_quotes is false (declared after it so its validator can see it). Given (in code or
+    # LIVERMETS_SEEDS_DIR), it must exist; the default is used only when it exists (see quote_documents).
+    seeds_dir: Path | None = Field(default_factory=lambda: DEFAULT_SEEDS_DIR)
     # Largest rule file, and all rule files together, read at start-up (checked before reading).
     rules_max_file_bytes: PositiveInt = 1024 * 1024
     rules_max_total_bytes: PositiveInt = 10 * 1024 * 1024
@@ -112,6 +115,16 @@ class Settings(BaseSettings):
     @classmethod
     def _unverified(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         return None if info.data.get("verify_quotes") is False else value
+
+    def quote_documents(self) -> Path | None:
+        """The folder to check every quote against at start-up: the one given (a missing one stops
+        start-up), else the default ../shared/seeds when it exists, else None (no documents here: the
+        image). Without documents start-up relies on the recorded check (app/quotes.py)."""
+        if self.seeds_dir is None:
+            return None
+        if "seeds_dir" in self.model_fields_set or self.seeds_dir.is_dir():
+            return self.seeds_dir
+        return None
 
     @classmethod
     def settings_customise_sources(

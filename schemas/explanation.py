@@ -262,10 +262,26 @@ class Comparison(Out):
     rulebook: RulebookStamp
 
 
+class QuoteCheck(Out):
+    """Whether the rulebook's quotes were found verbatim in the source documents, and when. The documents
+    are not shipped with the image, so a server may start without them and rely on a recorded check."""
+
+    at_start_up: bool = Field(
+        description="true: this server found every quote verbatim in the source documents when it started."
+    )
+    verified_digest: str | None = Field(
+        description="The rulebook digest whose quotes were verified against the documents: the digest of the "
+        "rulebook in use, or null when no check of this rulebook is known."
+    )
+    verified_at: dt.datetime | None = Field(description="When that check ran (UTC): this start-up, or as recorded.")
+    statement: str = Field(description="The same, in one sentence for people.")
+
+
 class About(Out):
     purpose: str
     not_for: str
     rulebook: RulebookStamp
+    quotes: QuoteCheck
     sources: list[SourceOut]
     review: str
     limits: str

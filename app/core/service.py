@@ -10,7 +10,7 @@ from app.core.explain import Explainer
 from app.core.what_if import WhatIfAnalyser
 from app.rulebook import Rulebook
 from schemas.case import Case
-from schemas.explanation import Comparison, Explanation
+from schemas.explanation import Comparison, Explanation, QuoteCheck
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,8 @@ class ExplainerService:
     book: Rulebook
     evaluate: Evaluate
     explainer: Explainer
+    # Whether and when the rulebook's quotes were checked against the source documents (app/quotes.py).
+    quotes: QuoteCheck
     # Evaluates only what decides each category's list (see app.core.depends.status_rulebook); used for
     # the alternatives behind depends_on. None: the whole rulebook's `evaluate`.
     evaluate_status: Evaluate | None = None

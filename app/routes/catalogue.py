@@ -24,6 +24,7 @@ async def about(svc: ServiceDep) -> About:
         purpose=meta.purpose.strip(),
         not_for=meta.not_for.strip(),
         rulebook=svc.explainer.stamp,
+        quotes=svc.quotes,
         sources=_sources(svc),
         review=meta.review.strip(),
         limits=meta.limits.strip(),
