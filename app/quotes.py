@@ -79,7 +79,7 @@ def quote_check(book: Rulebook, rules_dir: Path, documents: Path | None, require
             at_start_up=True,
             verified_digest=book.digest,
             verified_at=now,
-            statement="Every quote was found verbatim in the source documents when this server started "
+            statement="Every quote was found verbatim in the source documents when the rulebook was loaded at start-up "
             f"({_shown(now)}).",
         )
     record = read_record(rules_dir)
@@ -88,7 +88,7 @@ def quote_check(book: Rulebook, rules_dir: Path, documents: Path | None, require
             at_start_up=False,
             verified_digest=record.digest,
             verified_at=record.verified_at,
-            statement="The source documents were not available to this server; every quote of this rulebook "
+            statement="The source documents were not available at start-up; every quote of this rulebook "
             f"(digest {record.digest}) was found verbatim in them on {_shown(record.verified_at)}.",
         )
     recorded = f"records digest {record.digest}" if record else "does not exist"

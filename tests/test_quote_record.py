@@ -50,7 +50,7 @@ def test_with_the_documents_every_quote_is_checked_at_start_up(app_settings: Set
     assert isinstance(quotes, dict)
     assert quotes["at_start_up"] is True
     assert quotes["verified_digest"] == loaded_rulebook().digest
-    assert "when this server started" in quotes["statement"]
+    assert "when the rulebook was loaded at start-up" in quotes["statement"]
 
 
 @pytest.mark.usefixtures("no_documents_here")
