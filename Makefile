@@ -9,7 +9,7 @@ PORT ?= 8000
 # worker its own SO_REUSEPORT socket and keeps TCP_NODELAY, which `uvicorn --workers` loses.
 WORKERS ?= 1
 
-.PHONY: run test check lint schemas digest screenshot bench attack profile clean
+.PHONY: run test check lint schemas digest verified lock wheelhouse screenshot bench attack profile clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (durable-rules does not import on 3.13)"; exit 1; }
@@ -25,9 +25,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/hadolint Dockerfile
 
 # Everything: lint, then every test of every tier (CI runs this; about 2 minutes on 2 cores).
-test: lint
+test: lint wheelhouse
 	$(VENV)/bin/pytest
 
 # The fast tier while working: lint, then every test except the slow, server and browser tiers
@@ -43,6 +44,27 @@ schemas: $(STAMP)
 # rulebook change (and a version bump) and copy the two lines into the changelog's new entry.
 digest: $(STAMP)
 	@$(VENV)/bin/python -m app.rulebook
+
+# After a rulebook change, where the source documents are: every check of `livermets check-rules`, then
+# rules/quotes-verified.json records that this rulebook's quotes were verified (a server without the
+# documents, such as the Docker image, starts on that record; a test keeps it current).
+verified: $(STAMP)
+	$(VENV)/bin/python -m app.cli check-rules --record
+
+# The runtime dependencies the image installs, resolved from pyproject.toml's pins with the sha256 of
+# every file: run after changing a dependency (a test checks the lock keeps pyproject's pins).
+lock: $(STAMP)
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --output-file requirements.lock pyproject.toml
+
+# Wheels of the locked dependencies (downloads hash-checked, durable-rules compiled) for the test that
+# installs and serves the app offline as the image does (tests/test_image_layout.py).
+WHEELHOUSE := build/wheelhouse
+$(WHEELHOUSE)/.stamp: requirements.lock $(STAMP)
+	$(VENV)/bin/pip wheel --quiet --require-hashes --no-deps -r requirements.lock -w $(WHEELHOUSE)
+	touch $@
+
+wheelhouse: $(WHEELHOUSE)/.stamp
 
 # Refresh the README's picture of the page from the browser test that takes it (needs Chromium).
 screenshot: $(STAMP)
@@ -72,4 +94,4 @@ wrk:
 	  else echo "make bench needs wrk: sudo apt-get install wrk (Debian/Ubuntu) or brew install wrk"; exit 1; fi; }
 
 clean:
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) *.egg-info build
