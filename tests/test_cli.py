@@ -226,3 +226,31 @@ def test_check_rules_record_is_written_only_after_every_check_passes(
 def test_check_rules_without_documents_fails_saying_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "check-rules", str(RULES_DIR), "--seeds", str(tmp_path / "none"))
     assert code == 1 and "quotes not checked: source documents not found" in err
+
+
+def test_batch_csv_from_a_spreadsheet_names_unknown_columns_and_surplus_cells(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cases = tmp_path / "cases.csv"
+    header = ",".join(BASE_CASE) + ",kras"
+    values = ",".join(str(v) for v in BASE_CASE.values())
+    # A byte-order mark, as spreadsheets write: not part of the first column's name.
+    cases.write_text(f"\ufeff{header}\n{values},\n{values},mutant\n{values},,extra\n", encoding="utf-8")
+    out = tmp_path / "results.jsonl"
+    assert run(capsys, "batch", str(cases), "--out", str(out))[0] == 1
+    ok, unknown_column, surplus = lines(out)
+    assert ok["status"] == "ok"
+    assert unknown_column["status"] == "invalid" and unknown_column["detail"][0]["field"] == "kras"
+    assert surplus["status"] == "invalid" and "more than the header names" in surplus["detail"][0]["message"]
+
+
+def test_batch_draws_a_progress_bar_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps(BASE_CASE) + "\n" + json.dumps(BASE_CASE) + "\n")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    _, _, err = run(capsys, "batch", str(cases), "--out", str(tmp_path / "results.jsonl"))
+    assert "] 2/2\n" in err and "[" + "#" * 30 + "]" in err
+    _, _, err = run(capsys, "batch", str(cases), "--out", str(tmp_path / "again.jsonl"), "--no-progress")
+    assert "2/2" not in err

@@ -60,7 +60,7 @@ def _hash(text: str) -> str:
 
 
 def read_rows(path: Path, fmt: str) -> Iterator[Row]:
-    with path.open(encoding="utf-8", newline="") as file:
+    with path.open(encoding="utf-8-sig", newline="") as file:  # -sig: a spreadsheet's byte-order mark
         yield from (_csv_rows(file) if fmt == "csv" else _jsonl_rows(file))
 
 
