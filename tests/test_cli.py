@@ -221,6 +221,10 @@ def test_check_rules_record_is_written_only_after_every_check_passes(
     record = read_record(rules)
     assert code == 0 and record is not None
     assert record.digest != loaded_rulebook().digest and record.digest in out
+    written = (rules / RECORD_NAME).read_text()
+    code, out, _ = run(capsys, "check-rules", str(rules), "--record")
+    assert code == 0 and f"record: {RECORD_NAME} is current" in out
+    assert (rules / RECORD_NAME).read_text() == written, "a record that still holds is kept as it is"
 
 
 def test_check_rules_without_documents_fails_saying_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from app.citations import MissingDocuments, SourceTexts
 from app.coverage import SourceCoverage, coverage
 from app.engine import RulesEngine
-from app.quotes import RECORD_NAME, read_record, write_record
+from app.quotes import RECORD_NAME, document_digests, read_record, write_record
 from app.rulebook import Rulebook, RulebookError, all_citations, example_failures, load_rulebook
 from app.settings import Settings
 
@@ -70,12 +70,22 @@ def run(args: argparse.Namespace) -> int:
     if seeds_dir is not None and not quote_problems:
         _print_coverage(coverage(book, seeds_dir), args.uncited)
     ok = not failures and not quote_problems
-    if ok and args.record and seeds_dir is not None:
+    if ok and args.record and seeds_dir is not None and not _record_holds(book, rules_dir, seeds_dir):
         record = write_record(book, rules_dir, seeds_dir)
         print(f"record: wrote {rules_dir / RECORD_NAME} for {record.digest} ({record.verified_at.isoformat()})")
     else:
         _print_record_state(book, rules_dir)
     return 0 if ok else 1
+
+
+def _record_holds(book: Rulebook, rules_dir: Path, seeds_dir: Path) -> bool:
+    """The record already says what was just checked (same rulebook, same documents): kept as it is,
+    so re-running changes no committed file."""
+    try:
+        record = read_record(rules_dir)
+    except RulebookError:
+        return False
+    return record is not None and (record.digest, record.documents) == (book.digest, document_digests(book, seeds_dir))
 
 
 def _check_quotes(book: Rulebook, seeds_dir: Path | None) -> list[str]:
