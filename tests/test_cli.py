@@ -3,14 +3,20 @@ re-runs resumed), check-rules (for rule authors), serve, and the --help texts th
 
 import io
 import json
+import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from app.cli import main
@@ -258,3 +264,31 @@ def test_batch_draws_a_progress_bar_on_a_terminal(
     assert "] 2/2\n" in err and "[" + "#" * 30 + "]" in err
     _, _, err = run(capsys, "batch", str(cases), "--out", str(tmp_path / "again.jsonl"), "--no-progress")
     assert "2/2" not in err
+
+
+@pytest.mark.server
+def test_serve_serves_the_api(tmp_path: Path, seeds: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVERMETS_")}
+    env.update(LIVERMETS_RULES_DIR=str(RULES_DIR), LIVERMETS_SEEDS_DIR=str(seeds))
+    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 60
+            while process.poll() is None and time.monotonic() < deadline:
+                try:
+                    answer = httpx.post(f"http://127.0.0.1:{port}/v1/explain", json=BASE_CASE, timeout=10)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)  # polling the start-up, bounded by the deadline
+            else:
+                log.seek(0)
+                pytest.fail(f"livermets serve did not start:\n{log.read().decode()}")
+            assert answer.status_code == 200 and answer.json()["case"]["primary_site"] == BASE_CASE["primary_site"]
+        finally:
+            process.terminate()
+            # uvicorn stops gracefully, then re-raises the SIGTERM it caught
+            assert process.wait(timeout=30) in (0, -signal.SIGTERM)
