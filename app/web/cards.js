@@ -186,7 +186,8 @@ export function discussedGroups(discussed) {
 export function oneLineReason(item) {
   const first = (item.rationale && item.rationale[0]) || (item.reasons && item.reasons[0]);
   if (!first) return "No reason given.";
-  const text = prose(first.because);
+  // The rulebook's parameter names are detail for the card, not for a one-line summary.
+  const text = prose(first.because).replace(/\s*\(parameters? [^)]*\)/g, "");
   const sentence = text.match(/^.*?[.:;](?=\s|$)/);
   const line = sentence ? sentence[0].replace(/[:;]$/, ".") : text;
   if (line.length <= 150) return line;

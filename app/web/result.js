@@ -264,9 +264,9 @@ export function sheetFor(explanation, fields, actions, comparison) {
       ),
       el("section", { class: "disclaimer", id: "disclaimer", "aria-label": "Disclaimer" }, el("p", {}, el("strong", {}, "Disclaimer. "), explanation.disclaimer)),
       actions,
-      section("the-case", "The case", el("p", { class: "note" }, "Unknown inputs were left out: nothing is guessed."), caseList(explanation, fields)),
-      comparison,
       section("overview", "Overview", scrollRegion(overviewTable(explanation), "overview-caption")),
+      comparison,
+      section("the-case", "The case", el("p", { class: "note" }, "Unknown inputs were left out: nothing is guessed."), caseList(explanation, fields)),
     ),
     section(
       "discussed",
