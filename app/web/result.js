@@ -265,9 +265,10 @@ export function sheetFor(explanation, fields, actions, comparison) {
       el("section", { class: "disclaimer", id: "disclaimer", "aria-label": "Disclaimer" }, el("p", {}, el("strong", {}, "Disclaimer. "), explanation.disclaimer)),
       actions,
       section("overview", "Overview", scrollRegion(overviewTable(explanation), "overview-caption")),
-      comparison,
       section("the-case", "The case", el("p", { class: "note" }, "Unknown inputs were left out: nothing is guessed."), caseList(explanation, fields)),
     ),
+    // After page 1 when printed, so that a comparison never pushes the overview off it.
+    comparison,
     section(
       "discussed",
       `Commonly discussed (${explanation.discussed.length}: ${counts.case} for this case, ${counts.general} in general)`,

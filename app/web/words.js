@@ -14,6 +14,7 @@ export const WORDS = {
   liver_function: {
     label: "Liver function",
     help: "How well the liver works: normal, impaired (working less well than normal), or cirrhosis (long-term scarring of the liver).",
+    depends: "liver function",
   },
   performance_status: {
     label: "Performance status (ECOG)",
