@@ -149,10 +149,13 @@ def test_the_printed_sheet_page_one_alone_summary_by_page_two_at_most_six_pages(
     assert re.search(r"Prepared \d{4}-\d{2}-\d{2}", first)
     assert "The case" in first and "Overview" in first
     assert "Commonly discussed (" not in first, "page 1 stands alone: the detail starts on a page of its own"
-    # The summary: every category with its status, by page 2.
+    assert "Primary site: colorectal" in first
+    # The summary: every category with its status and one-line reason, by page 2.
     summary = " ".join(pages[:2])
     for item in body["discussed"] + body["not_discussed"]:
         assert plain(item["label"]) in summary
+    for reason in page.locator(".overview-table td.reason").all_inner_texts():
+        assert " ".join(plain(reason).split()[:4]) in summary
     assert summary.count("not typically discussed") >= len(body["not_discussed"])
     # The detail: each category's reasons with their quotes, folded parts open, no controls.
     whole = " ".join(pages)
