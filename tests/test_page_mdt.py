@@ -382,3 +382,11 @@ def test_a_case_given_in_the_url_fills_the_form_and_is_explained_at_once(watched
     expect(form(page).get_by_label("Number of liver lesions")).to_have_value("2")
     expect(page.locator(".case-list")).to_contain_text("potentially resectable")
     watched.assert_clean()
+
+
+def test_a_url_case_that_is_not_json_is_refused_with_the_reason(watched: Watched) -> None:
+    page = watched.page
+    page.goto("/?case=" + quote("{primary_site: colorectal"))
+    expect(page.locator("#form-errors")).to_contain_text("not valid JSON")
+    expect(page.locator("#sheet")).to_have_count(0)
+    watched.assert_clean()
