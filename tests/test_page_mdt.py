@@ -350,8 +350,13 @@ def test_a_new_optional_input_in_the_schema_appears_on_the_form_and_is_sent(watc
 
     def with_new_input(route: Route) -> None:
         schema = route.fetch().json()
+        # A named enum, as a reference to $defs (how a schema with named enums writes it).
+        schema.setdefault("$defs", {})["BiopsyResult"] = {
+            "enum": ["benign", "metastatic_adenocarcinoma"],
+            "type": "string",
+        }
         schema["properties"]["biopsy_result"] = {
-            "anyOf": [{"enum": ["benign", "metastatic_adenocarcinoma"], "type": "string"}, {"type": "null"}],
+            "anyOf": [{"$ref": "#/$defs/BiopsyResult"}, {"type": "null"}],
             "default": None,
             "description": "Result of a liver biopsy; absent = unknown.",
             "title": "Biopsy Result",

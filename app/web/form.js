@@ -11,11 +11,13 @@ const MAX_RADIOS = 6;
 // One input: its id, kind (enum | boolean | integer | number | list), allowed values, bounds, and
 // whether it may be left unknown.
 export function fieldsFromSchema(schema) {
+  // Named enums may be references to $defs (also wrapped in a one-item allOf).
   const resolve = (node) => {
     if (node && node.$ref) {
       const name = node.$ref.split("/").pop();
       return resolve((schema.$defs || schema.definitions || {})[name] || {});
     }
+    if (node && Array.isArray(node.allOf) && node.allOf.length === 1) return { ...node, ...resolve(node.allOf[0]) };
     return node || {};
   };
   const required = new Set(schema.required || []);
