@@ -7,6 +7,8 @@ export const WORDS = {
     label: "Primary site",
     help: "Where the cancer started (the primary tumour). “Unknown primary” means the primary has not been found; “Other” is a site not in this list.",
     values: { colorectal: "Colorectal (bowel)", melanoma: "Melanoma (skin)", uveal_melanoma: "Uveal melanoma (eye)", unknown: "Unknown primary" },
+    // "unknown" is a value here (no primary found), not a missing input.
+    words: { unknown: "unknown primary", other: "other site" },
   },
   lesion_count: { label: "Number of liver lesions", help: "How many metastases are seen in the liver.", unit: "lesions" },
   largest_lesion_cm: { label: "Largest lesion (cm)", help: "Diameter of the largest liver metastasis in centimetres.", unit: "cm", step: "0.1" },
