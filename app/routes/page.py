@@ -41,11 +41,13 @@ PAGE_HEADERS = {
 # An allow-list rather than a directory mount: nothing else under app/web/ can be fetched.
 ASSETS = {
     "page.js": "text/javascript; charset=utf-8",
+    "api.js": "text/javascript; charset=utf-8",
     "dom.js": "text/javascript; charset=utf-8",
     "words.js": "text/javascript; charset=utf-8",
     "form.js": "text/javascript; charset=utf-8",
     "cards.js": "text/javascript; charset=utf-8",
     "result.js": "text/javascript; charset=utf-8",
+    "tables.js": "text/javascript; charset=utf-8",
     "markdown.js": "text/javascript; charset=utf-8",
     "page.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",

@@ -45,7 +45,9 @@ function dependsNote(dependsOn) {
   return el(
     "ul",
     { class: "depends-on", "aria-label": "What the status depends on" },
-    lines.map((line) => el("li", { "data-depends-on": line.field }, el("strong", {}, `${line.label}:`), ` ${line.outcome}`)),
+    lines.map((line) =>
+      el("li", { "data-depends-on": line.field }, el("strong", {}, `${line.label}:`), ` ${line.outcome}`),
+    ),
   );
 }
 
@@ -67,10 +69,12 @@ export function citationFigure(citation) {
 function factBasis(fact, seen = new Set()) {
   if (seen.has(fact) || !shown.derivedFacts.has(fact)) return [];
   seen.add(fact);
-  return shown.derivedFacts.get(fact).derived_by.flatMap((s) => [
-    ...s.inputs.map((i) => `${fieldLabel(i.field)}: ${valueWord(i.field, i.value)}`),
-    ...s.derived_facts.flatMap((f) => factBasis(f, seen)),
-  ]);
+  return shown.derivedFacts
+    .get(fact)
+    .derived_by.flatMap((s) => [
+      ...s.inputs.map((i) => `${fieldLabel(i.field)}: ${valueWord(i.field, i.value)}`),
+      ...s.derived_facts.flatMap((f) => factBasis(f, seen)),
+    ]);
 }
 
 export function statementItem(statement, title) {
@@ -94,7 +98,16 @@ export function statementItem(statement, title) {
 
 export function statementBlock(heading, statements, level = "h5") {
   if (!statements || !statements.length) return null;
-  return el("div", { class: "statements" }, el(level, {}, heading), el("ul", {}, statements.map((s) => statementItem(s, s.label))));
+  return el(
+    "div",
+    { class: "statements" },
+    el(level, {}, heading),
+    el(
+      "ul",
+      {},
+      statements.map((s) => statementItem(s, s.label)),
+    ),
+  );
 }
 
 // The options inside a category. On paper each is its name and why, and its quotes stay on screen:
@@ -134,7 +147,13 @@ export function categoryCard(item, status, level = 4) {
   const inner = `h${level + 1}`;
   return el(
     "article",
-    { class: `category ${status}`, id: `cat-${item.category}`, "data-category": item.category, "data-basis": item.basis, "aria-labelledby": headingId },
+    {
+      class: `category ${status}`,
+      id: `cat-${item.category}`,
+      "data-category": item.category,
+      "data-basis": item.basis,
+      "aria-labelledby": headingId,
+    },
     el(
       `h${level}`,
       { id: headingId, class: "category-heading" },
@@ -147,7 +166,11 @@ export function categoryCard(item, status, level = 4) {
     category ? el("p", { class: "description" }, category.description) : null,
     status === "discussed"
       ? [
-          statementBlock(item.basis === "general" ? "Why the sources list it" : "Why the sources discuss it for this case", item.rationale, inner),
+          statementBlock(
+            item.basis === "general" ? "Why the sources list it" : "Why the sources discuss it for this case",
+            item.rationale,
+            inner,
+          ),
           statementBlock("Caveats", item.caveats, inner),
           more(`Variants (${(item.variants || []).length})`, variantBlock(item.variants, inner)),
         ]
@@ -209,7 +232,15 @@ export function overviewTable(explanation) {
       {},
       ["category", "status", "basis", "reason", "depends"].map((name) => el("col", { class: `col-${name}` })),
     ),
-    el("thead", {}, el("tr", {}, ["Category", "Status", "Basis", "Why, in one line", "Depends on"].map((h) => el("th", { scope: "col" }, h)))),
+    el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        ["Category", "Status", "Basis", "Why, in one line", "Depends on"].map((h) => el("th", { scope: "col" }, h)),
+      ),
+    ),
     el(
       "tbody",
       {},
@@ -225,7 +256,11 @@ export function overviewTable(explanation) {
             "td",
             { class: "depends" },
             dependsLines(item.depends_on).map((line) =>
-              el("span", { class: "overview-depends", "data-depends-on": line.field }, `${line.label.replace(/^Depends on /, "")}: ${line.outcome}`),
+              el(
+                "span",
+                { class: "overview-depends", "data-depends-on": line.field },
+                `${line.label.replace(/^Depends on /, "")}: ${line.outcome}`,
+              ),
             ),
             (item.depends_on || []).length ? null : "—",
           ),

@@ -52,7 +52,8 @@ function helpText(field) {
       : field.kind === "number" && field.minimum !== undefined && field.maximum !== undefined
         ? ` From ${field.minimum} to ${field.maximum}.`
         : "";
-  const unknown = field.optional && (field.kind === "integer" || field.kind === "number") ? " Leave empty if unknown." : "";
+  const unknown =
+    field.optional && (field.kind === "integer" || field.kind === "number") ? " Leave empty if unknown." : "";
   return `${base}${range}${unknown}`;
 }
 
@@ -115,7 +116,11 @@ function selectControl(field, initial) {
     { class: "field", "data-field": field.name, id: `field-${field.name}` },
     el("label", { for: field.name }, fieldLabel(field.name, field.title)),
     el("p", { class: "help", id: `${field.name}-help` }, helpText(field)),
-    el("select", { id: field.name, name: field.name, "aria-describedby": `${field.name}-help ${field.name}-error` }, options),
+    el(
+      "select",
+      { id: field.name, name: field.name, "aria-describedby": `${field.name}-help ${field.name}-error` },
+      options,
+    ),
     errorSlot(field),
   );
 }
@@ -159,8 +164,18 @@ function listControl(field, initial) {
     el(
       "div",
       { class: "inline" },
-      el("label", {}, el("input", { type: "radio", name: `${field.name}_known`, value: "", checked: !known }), " Unknown"),
-      el("label", {}, el("input", { type: "radio", name: `${field.name}_known`, value: "known", checked: known }), " Known"),
+      el(
+        "label",
+        {},
+        el("input", { type: "radio", name: `${field.name}_known`, value: "", checked: !known }),
+        " Unknown",
+      ),
+      el(
+        "label",
+        {},
+        el("input", { type: "radio", name: `${field.name}_known`, value: "known", checked: known }),
+        " Known",
+      ),
     ),
     el(
       "div",
@@ -169,7 +184,13 @@ function listControl(field, initial) {
         el(
           "label",
           {},
-          el("input", { type: "checkbox", name: field.name, value, disabled: !known, checked: known && initial.includes(value) }),
+          el("input", {
+            type: "checkbox",
+            name: field.name,
+            value,
+            disabled: !known,
+            checked: known && initial.includes(value),
+          }),
           " ",
           choiceLabel(field.name, value),
         ),
@@ -181,7 +202,8 @@ function listControl(field, initial) {
 
 function control(field, initial) {
   if (field.kind === "list") return listControl(field, initial);
-  if (field.kind === "enum" && field.values.length + (field.optional ? 1 : 0) > MAX_RADIOS) return selectControl(field, initial);
+  if (field.kind === "enum" && field.values.length + (field.optional ? 1 : 0) > MAX_RADIOS)
+    return selectControl(field, initial);
   if (field.kind === "enum" || field.kind === "boolean" || isScale(field)) return choiceControl(field, initial);
   return numberControl(field, initial);
 }
@@ -191,7 +213,12 @@ export function buildForm(fields, example) {
   const required = fields.filter((f) => !f.optional);
   const optional = fields.filter((f) => f.optional);
   return [
-    el("fieldset", {}, el("legend", {}, "Required"), required.map((f) => control(f, example[f.name]))),
+    el(
+      "fieldset",
+      {},
+      el("legend", {}, "Required"),
+      required.map((f) => control(f, example[f.name])),
+    ),
     optional.length
       ? el(
           "fieldset",
@@ -256,7 +283,8 @@ export function setField(form, field, value) {
 export function restoreDefaults(form, fields) {
   for (const control of form.elements) {
     if (control.type === "radio" || control.type === "checkbox") control.checked = control.defaultChecked;
-    else if (control.tagName === "SELECT") for (const option of control.options) option.selected = option.defaultSelected;
+    else if (control.tagName === "SELECT")
+      for (const option of control.options) option.selected = option.defaultSelected;
     else if (control.tagName === "INPUT") control.value = control.defaultValue;
   }
   syncLists(form, fields);

@@ -7,7 +7,11 @@ import { fieldLabel, prose, valueWord } from "./words.js";
 function markdownStatements(statements, indent = "") {
   return statements.flatMap((s) => [
     `${indent}- ${s.label ? `**${s.label}:** ` : ""}${prose(s.because)} (rule \`${s.rule}\`)`,
-    ...s.citations.flatMap((c) => [`${indent}  > “${c.quote}”`, `${indent}  > — *${sourceTitle(c.source)}*, section “${c.section}”`, ""]),
+    ...s.citations.flatMap((c) => [
+      `${indent}  > “${c.quote}”`,
+      `${indent}  > — *${sourceTitle(c.source)}*, section “${c.section}”`,
+      "",
+    ]),
   ]);
 }
 
@@ -24,25 +28,33 @@ function toMarkdown(explanation, fields, preparedOn) {
     "",
     explanation.disclaimer,
     "",
-    ...explanation.disclaimer_citations.flatMap((c) => [`> “${c.quote}”`, `> — *${sourceTitle(c.source)}*, section “${c.section}”`, ""]),
+    ...explanation.disclaimer_citations.flatMap((c) => [
+      `> “${c.quote}”`,
+      `> — *${sourceTitle(c.source)}*, section “${c.section}”`,
+      "",
+    ]),
     "## The case",
     "",
     "| Input | Value |",
     "| --- | --- |",
-    ...fields.map((f) => `| ${cell(fieldLabel(f.name, f.title))} | ${cell(valueWord(f.name, explanation.case[f.name]))} |`),
+    ...fields.map(
+      (f) => `| ${cell(fieldLabel(f.name, f.title))} | ${cell(valueWord(f.name, explanation.case[f.name]))} |`,
+    ),
     "",
     "## Overview",
     "",
     "| Category | Status | Why, in one line |",
     "| --- | --- | --- |",
-    ...[...inBasisOrder(explanation.discussed).map((i) => [i, "discussed"]), ...explanation.not_discussed.map((i) => [i, "not_discussed"])].map(
-      ([item, status]) => `| ${cell(item.label)} | ${STATUS_TEXT[status]} | ${cell(oneLineReason(item))} |`,
-    ),
+    ...[
+      ...inBasisOrder(explanation.discussed).map((i) => [i, "discussed"]),
+      ...explanation.not_discussed.map((i) => [i, "not_discussed"]),
+    ].map(([item, status]) => `| ${cell(item.label)} | ${STATUS_TEXT[status]} | ${cell(oneLineReason(item))} |`),
     "",
     "## Commonly discussed",
     "",
   ];
-  const block = (heading, statements) => (statements && statements.length ? [heading, "", ...markdownStatements(statements), ""] : []);
+  const block = (heading, statements) =>
+    statements && statements.length ? [heading, "", ...markdownStatements(statements), ""] : [];
   const depends = (item) => {
     const found = dependsLines(item.depends_on).map((line) => `- **${line.label}:** ${line.outcome}`);
     return found.length ? [...found, ""] : [];
@@ -60,8 +72,18 @@ function toMarkdown(explanation, fields, preparedOn) {
   }
   lines.push("## Not typically discussed", "");
   for (const item of explanation.not_discussed) {
-    lines.push(`### ${item.label}`, "", ...depends(item), item.summary, "", ...block("Why it is not typically discussed:", item.reasons));
-    lines.push(...block("Arguments in favour:", item.arguments.in_favour), ...block("Arguments against:", item.arguments.against));
+    lines.push(
+      `### ${item.label}`,
+      "",
+      ...depends(item),
+      item.summary,
+      "",
+      ...block("Why it is not typically discussed:", item.reasons),
+    );
+    lines.push(
+      ...block("Arguments in favour:", item.arguments.in_favour),
+      ...block("Arguments against:", item.arguments.against),
+    );
   }
   const whatIf = explanation.what_if;
   if (whatIf && (whatIf.changes.length || whatIf.unknown_inputs.length)) {
@@ -72,7 +94,8 @@ function toMarkdown(explanation, fields, preparedOn) {
       );
     }
     for (const u of whatIf.unknown_inputs) {
-      const moves = u.changes.map((c) => `${c.label} would be ${STATUS_TEXT[c.would_be]}`).join("; ") || "no category would move";
+      const moves =
+        u.changes.map((c) => `${c.label} would be ${STATUS_TEXT[c.would_be]}`).join("; ") || "no category would move";
       lines.push(`- If ${fieldLabel(u.field)} were ${valueWord(u.field, u.value)}: ${moves}.`);
     }
     lines.push("");
@@ -90,7 +113,11 @@ function toMarkdown(explanation, fields, preparedOn) {
 export function downloadMarkdown(explanation, fields, preparedOn) {
   const blob = new Blob([toMarkdown(explanation, fields, preparedOn)], { type: "text/markdown;charset=utf-8" });
   const url = URL.createObjectURL(blob);
-  const link = el("a", { href: url, download: `mdt-sheet-${explanation.case.primary_site}-${preparedOn}.md`, hidden: true });
+  const link = el("a", {
+    href: url,
+    download: `mdt-sheet-${explanation.case.primary_site}-${preparedOn}.md`,
+    hidden: true,
+  });
   document.body.append(link);
   link.click();
   link.remove();

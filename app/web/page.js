@@ -1,16 +1,25 @@
 // The MDT-preparation page. It builds the form from the published Case schema, reads it into a
 // case, asks POST /v1/explain, shows the explanation, and keeps the case in the URL so a prepared
-// case can be shared as a link (also as ?case=<JSON of a Case>). Modules: words.js (labels),
-// form.js (the form), cards.js and result.js (the sheet), markdown.js (the download).
+// case can be shared as a link (also as ?case=<JSON of a Case>). Modules: api.js (the API and its
+// key), words.js (labels), form.js (the form), cards.js, tables.js and result.js (the sheet),
+// markdown.js (the download).
+import { api, askForKeyPanel, getJson, onKeyChange, showKeyState } from "./api.js";
 import { catalogue } from "./cards.js";
 import { el } from "./dom.js";
-import { buildForm, caseFromForm, caseToQuery, fieldsFromSchema, restoreDefaults, setField, syncLists, valueFromQuery } from "./form.js";
+import {
+  buildForm,
+  caseFromForm,
+  caseToQuery,
+  fieldsFromSchema,
+  restoreDefaults,
+  setField,
+  syncLists,
+  valueFromQuery,
+} from "./form.js";
 import { downloadMarkdown } from "./markdown.js";
-import { comparisonSection, digestNode, sheetFor, statusText } from "./result.js";
+import { digestNode, sheetFor, statusText } from "./result.js";
+import { comparisonSection } from "./tables.js";
 import { fieldLabel, prose, setKnownFields, valueWord } from "./words.js";
-
-const API_KEY_HEADER = "X-API-Key";
-const API_KEY_STORE = "livermets-api-key";
 
 const form = document.getElementById("case-form");
 const resultsSection = document.getElementById("results");
@@ -23,52 +32,10 @@ let latestRequest = 0;
 // A result pinned for comparison: its case and a short description of it.
 let pinned = null;
 
-// ---- the API, with the key the user gave (if any) ------------------------------------------------
-
-function apiKey() {
-  try {
-    return sessionStorage.getItem(API_KEY_STORE) || "";
-  } catch {
-    return "";
-  }
-}
-
-async function api(path, options = {}) {
-  const headers = { accept: "application/json", ...(options.headers || {}) };
-  if (apiKey()) headers[API_KEY_HEADER] = apiKey();
-  const response = await fetch(path, { ...options, headers });
-  const body = await response.json().catch(() => null);
-  return { response, body };
-}
-
-async function getJson(path) {
-  try {
-    const { response, body } = await api(path);
-    return response.ok ? body : null;
-  } catch {
-    return null;
-  }
-}
-
-const keyPanel = document.getElementById("api-key-panel");
-const keyInput = document.getElementById("api-key");
-const keyState = document.getElementById("api-key-state");
-
-function showKeyState() {
-  keyState.textContent = apiKey() ? "A key is set for this tab." : "No key is set.";
-}
-
-document.getElementById("api-key-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  sessionStorage.setItem(API_KEY_STORE, keyInput.value.trim());
-  keyInput.value = "";
-  showKeyState();
+// A new key: reload what the page fetched without it, and ask again if the last request was refused.
+onKeyChange(() => {
   catalogueLoaded = loadCatalogue();
   if (!errorSummary.hidden || resultBox.childElementCount) form.requestSubmit();
-});
-document.getElementById("api-key-forget").addEventListener("click", () => {
-  sessionStorage.removeItem(API_KEY_STORE);
-  showKeyState();
 });
 
 // ---- errors next to the fields ----------------------------------------------------------------
@@ -87,7 +54,9 @@ function clearErrors() {
 function problemsOf(body) {
   const list = body && [body.detail, body.errors, body.invalid].find(Array.isArray);
   return (list || []).map((p) => ({
-    field: String(p.field || p.name || p.pointer || "").replace(/^[#/]+/, "").split(/[./]/)[0],
+    field: String(p.field || p.name || p.pointer || "")
+      .replace(/^[#/]+/, "")
+      .split(/[./]/)[0],
     message: prose(String(p.message || p.reason || p.detail || "")),
   }));
 }
@@ -112,12 +81,17 @@ function showErrors(problems, heading = "The case could not be explained. Please
 }
 
 function askForKey() {
-  keyPanel.open = true;
   showErrors(
-    [{ field: "", message: "This service asks for an API key. Enter it under “API key” at the top of the page, then choose Explain again." }],
+    [
+      {
+        field: "",
+        message:
+          "This service asks for an API key. Enter it under “API key” at the top of the page, then choose Explain again.",
+      },
+    ],
     "The service refused the request (401: no valid API key).",
   );
-  keyInput.focus();
+  askForKeyPanel();
 }
 
 // ---- asking the API ---------------------------------------------------------------------------
@@ -154,7 +128,8 @@ async function explain(caseData) {
   }
   const problems = problemsOf(body);
   if (!problems.length) {
-    const reason = (body && (body.title || body.error || body.detail)) || (response ? `HTTP ${response.status}` : "no answer");
+    const reason =
+      (body && (body.title || body.error || body.detail)) || (response ? `HTTP ${response.status}` : "no answer");
     problems.push({ field: "", message: `The service answered with an error (${prose(String(reason))}).` });
   }
   showErrors(problems);
@@ -171,7 +146,8 @@ async function comparisonWith(current) {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ a: pinned.case, b: current }),
   }).catch(() => ({ response: null, body: null }));
-  if (!response || !response.ok || !body) return el("p", { class: "note" }, "The comparison with the pinned case could not be made.");
+  if (!response || !response.ok || !body)
+    return el("p", { class: "note" }, "The comparison with the pinned case could not be made.");
   return comparisonSection(body, pinned.label);
 }
 
@@ -199,18 +175,30 @@ function describeCase(caseData) {
 }
 
 async function render(explanation) {
-  const caseData = Object.fromEntries(Object.entries(explanation.case).filter(([, v]) => v !== null && v !== undefined));
+  const caseData = Object.fromEntries(
+    Object.entries(explanation.case).filter(([, v]) => v !== null && v !== undefined),
+  );
   const comparison = await comparisonWith(caseData);
   const printButton = el("button", { type: "button", class: "secondary" }, "Print MDT sheet");
   const downloadButton = el("button", { type: "button", class: "secondary" }, "Download Markdown");
-  const pinButton = el("button", { type: "button", class: "secondary", id: "pin-button" }, "Pin this result to compare");
+  const pinButton = el(
+    "button",
+    { type: "button", class: "secondary", id: "pin-button" },
+    "Pin this result to compare",
+  );
   const actions = el(
     "div",
     { class: "sheet-actions" },
     printButton,
     downloadButton,
     pinButton,
-    pinned ? el("span", { class: "note", id: "pinned-note" }, `Pinned: ${pinned.label}. Change the case and choose Explain to compare.`) : null,
+    pinned
+      ? el(
+          "span",
+          { class: "note", id: "pinned-note" },
+          `Pinned: ${pinned.label}. Change the case and choose Explain to compare.`,
+        )
+      : null,
     el("a", { href: window.location.href, class: "share-link" }, "Link to this case"),
   );
   const { sheet, preparedOn, counts } = sheetFor(explanation, fields, actions, comparison);
@@ -245,7 +233,11 @@ async function loadCatalogue() {
   if (health && health.rulebook) {
     document
       .getElementById("rulebook-stamp")
-      .replaceChildren(`version ${health.rulebook.version} of ${health.rulebook.date} (digest `, digestNode(health.rulebook.digest), ")");
+      .replaceChildren(
+        `version ${health.rulebook.version} of ${health.rulebook.date} (digest `,
+        digestNode(health.rulebook.digest),
+        ")",
+      );
   }
   if (about && about.not_for) document.getElementById("not-for").textContent = about.not_for;
 }
@@ -263,7 +255,8 @@ function caseFromUrl(search) {
     }
   }
   const given = {};
-  for (const field of fields) if (params.has(field.name)) given[field.name] = valueFromQuery(field, params.get(field.name));
+  for (const field of fields)
+    if (params.has(field.name)) given[field.name] = valueFromQuery(field, params.get(field.name));
   return Object.keys(given).length ? { given } : null;
 }
 
@@ -288,7 +281,12 @@ function explainFromUrl() {
     return;
   }
   if (unusable.length) {
-    showErrors(unusable.map((f) => ({ field: f.name, message: `The link gives “${found.given[f.name]}”, which is not one of the choices here.` })));
+    showErrors(
+      unusable.map((f) => ({
+        field: f.name,
+        message: `The link gives “${found.given[f.name]}”, which is not one of the choices here.`,
+      })),
+    );
     return;
   }
   explain(caseFromForm(form, fields));
@@ -298,16 +296,30 @@ let catalogueLoaded = loadCatalogue();
 
 async function start() {
   showKeyState();
-  const schema = await fetch("/schemas/case.schema.json").then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  const schema = await fetch("/schemas/case.schema.json")
+    .then((r) => (r.ok ? r.json() : null))
+    .catch(() => null);
   if (!schema) {
-    document.getElementById("case-fields").replaceChildren(el("p", { class: "field-error" }, "The form could not be loaded: the case schema did not arrive. Reload the page to try again."));
+    document
+      .getElementById("case-fields")
+      .replaceChildren(
+        el(
+          "p",
+          { class: "field-error" },
+          "The form could not be loaded: the case schema did not arrive. Reload the page to try again.",
+        ),
+      );
     return;
   }
   fields = fieldsFromSchema(schema);
   setKnownFields(fields);
-  document.getElementById("case-fields").replaceChildren(...buildForm(fields, (schema.examples && schema.examples[0]) || {}));
+  document
+    .getElementById("case-fields")
+    .replaceChildren(...buildForm(fields, (schema.examples && schema.examples[0]) || {}));
   for (const field of fields.filter((f) => f.kind === "list")) {
-    form.elements[`${field.name}_known`].forEach((radio) => radio.addEventListener("change", () => syncLists(form, fields)));
+    form.elements[`${field.name}_known`].forEach((radio) =>
+      radio.addEventListener("change", () => syncLists(form, fields)),
+    );
   }
   form.addEventListener("submit", (event) => {
     event.preventDefault();

@@ -6,13 +6,31 @@ export const WORDS = {
   primary_site: {
     label: "Primary site",
     help: "Where the cancer started (the primary tumour). “Unknown primary” means the primary has not been found; “Other” is a site not in this list.",
-    values: { colorectal: "Colorectal (bowel)", melanoma: "Melanoma (skin)", uveal_melanoma: "Uveal melanoma (eye)", unknown: "Unknown primary" },
+    values: {
+      colorectal: "Colorectal (bowel)",
+      melanoma: "Melanoma (skin)",
+      uveal_melanoma: "Uveal melanoma (eye)",
+      unknown: "Unknown primary",
+      other: "Other",
+    },
     // "unknown" is a value here (no primary found), not a missing input.
     words: { unknown: "unknown primary", other: "other site" },
   },
-  lesion_count: { label: "Number of liver lesions", help: "How many metastases are seen in the liver.", unit: "lesions" },
-  largest_lesion_cm: { label: "Largest lesion (cm)", help: "Diameter of the largest liver metastasis in centimetres.", unit: "cm", step: "0.1" },
-  extrahepatic_disease: { label: "Extrahepatic disease", help: "Cancer outside the liver other than the primary tumour." },
+  lesion_count: {
+    label: "Number of liver lesions",
+    help: "How many metastases are seen in the liver.",
+    unit: "lesions",
+  },
+  largest_lesion_cm: {
+    label: "Largest lesion (cm)",
+    help: "Diameter of the largest liver metastasis in centimetres.",
+    unit: "cm",
+    step: "0.1",
+  },
+  extrahepatic_disease: {
+    label: "Extrahepatic disease",
+    help: "Cancer outside the liver other than the primary tumour.",
+  },
   liver_function: {
     label: "Liver function",
     help: "How well the liver works: normal, impaired (working less well than normal), or cirrhosis (long-term scarring of the liver).",
@@ -116,7 +134,7 @@ export function fieldLabel(field, schemaTitle) {
 // The label of a choice on the form ("Colorectal (bowel)").
 export function choiceLabel(field, value) {
   const given = WORDS[field] && WORDS[field].values && WORDS[field].values[value];
-  if (given && !(WORDS[field].numbered)) return given;
+  if (given && !WORDS[field].numbered) return given;
   return capitalised(valueWord(field, value));
 }
 
@@ -140,7 +158,8 @@ export function dependsValue(field, value) {
   const phrases = WORDS[field] && WORDS[field].phrases;
   if (typeof value === "boolean" && phrases) return phrases[value ? 0 : 1];
   if (typeof value === "boolean") return `${fieldLabel(field).toLowerCase()} is ${valueWord(field, value)}`;
-  if (Array.isArray(value)) return value.length ? `they were ${value.map((v) => valueWord(field, v)).join(" and ")}` : "there were none";
+  if (Array.isArray(value))
+    return value.length ? `they were ${value.map((v) => valueWord(field, v)).join(" and ")}` : "there were none";
   return valueWord(field, value);
 }
 
