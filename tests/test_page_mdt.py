@@ -245,7 +245,8 @@ def test_the_page_shows_labels_and_words_never_internal_ids(watched: Watched) ->
     assert "Primary site is one of lung" in text
     form(page).get_by_label("Largest lesion (cm)").fill("")
     form(page).get_by_role("button", name="Explain", exact=True).click()
-    expect(page.locator("#largest_lesion_cm-error")).to_contain_text("Largest lesion (cm)")
+    expect(page.locator("#largest_lesion_cm-error")).to_contain_text("required")
+    expect(page.locator("#form-errors")).to_contain_text("Largest lesion (cm)")
     assert SNAKE_ID.findall(page.evaluate(VISIBLE_PROSE)) == []
     watched.assert_clean()
 
