@@ -323,6 +323,8 @@ def test_a_pinned_result_is_compared_with_the_changed_case(watched: Watched, liv
     resection = comparison.locator("tr[data-category='surgical_resection'] td")
     expect(resection.nth(0)).to_have_text("commonly discussed")
     expect(resection.nth(1)).to_have_text("not typically discussed")
+    page.get_by_role("button", name="Unpin").click()
+    expect(page.locator("section.comparison")).to_have_count(0)
     watched.assert_clean()
 
 

@@ -117,7 +117,7 @@ async function explain(caseData) {
   resultBox.removeAttribute("aria-busy");
   if (response && response.ok && body) {
     await catalogueLoaded;
-    await render(body);
+    await render(body, request);
     return;
   }
   // A result for an earlier case must not stand beside a form it no longer matches.
@@ -174,11 +174,13 @@ function describeCase(caseData) {
   return `${site}, ${caseData.lesion_count} lesions, largest ${caseData.largest_lesion_cm} cm`;
 }
 
-async function render(explanation) {
+async function render(explanation, request) {
   const caseData = Object.fromEntries(
     Object.entries(explanation.case).filter(([, v]) => v !== null && v !== undefined),
   );
   const comparison = await comparisonWith(caseData);
+  // Still the latest case after the waits? Otherwise a newer answer is (or will be) on show.
+  if (request !== latestRequest) return;
   const printButton = el("button", { type: "button", class: "secondary" }, "Print MDT sheet");
   const downloadButton = el("button", { type: "button", class: "secondary" }, "Download Markdown");
   const pinButton = el(
@@ -201,6 +203,16 @@ async function render(explanation) {
       : null,
     el("a", { href: window.location.href, class: "share-link" }, "Link to this case"),
   );
+  if (pinned) {
+    const unpinButton = el("button", { type: "button", class: "secondary" }, "Unpin");
+    unpinButton.addEventListener("click", () => {
+      pinned = null;
+      for (const node of resultBox.querySelectorAll(".comparison, #pinned-note")) node.remove();
+      unpinButton.remove();
+      statusLine.textContent = "Unpinned: nothing to compare with.";
+    });
+    pinButton.after(unpinButton);
+  }
   const { sheet, preparedOn, counts } = sheetFor(explanation, fields, actions, comparison);
   stampPrintedPages(explanation.rulebook, preparedOn);
   printButton.addEventListener("click", () => window.print());
