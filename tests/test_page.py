@@ -1,57 +1,42 @@
 """The page's files and how the app serves them, without a browser: the CSP, the allow-list of
-assets, nothing external or inline, the house wording, and a form that covers the whole request
-contract. The behaviour in a real browser is in test_page_browser.py."""
+assets, nothing external or inline, the house wording, and the Case schema the form is built from.
+The behaviour in a real browser is in test_page_browser.py and test_page_mdt.py."""
 
+import json
 import re
 import tomllib
 from html.parser import HTMLParser
-from typing import Literal, get_args, get_origin
 
 import pytest
-from annotated_types import Ge, Le
 from fastapi.testclient import TestClient
 
+from app.main import create_app
 from app.routes.page import ASSETS, WEB_DIR
-from app.settings import PROJECT_ROOT
-from schemas.case import NUMERIC_FIELDS, OPTIONAL_FIELDS, Case
+from app.settings import PROJECT_ROOT, Settings
+from schemas.case import Case
 
 WEB_FILES = sorted(p.name for p in WEB_DIR.iterdir() if p.is_file())
 FORBIDDEN = re.compile(r"\brecommend|\bindicated\b|\byou should\b", re.IGNORECASE)
 
 
-class FormControls(HTMLParser):
-    """Collects (name, value) of every form control and option, and inline code or styles."""
+class InlineCode(HTMLParser):
+    """Collects inline code or styles: script without src, <style>, style= and on...= attributes."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.controls: set[tuple[str, str]] = set()
-        self.number_bounds: dict[str, tuple[str | None, str | None]] = {}
         self.inline: list[str] = []
-        self._select: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
-        if tag == "select":
-            self._select = attributes.get("name")
-        elif tag == "option" and self._select:
-            self.controls.add((self._select, attributes.get("value") or ""))
-        elif tag == "input" and attributes.get("name"):
-            self.controls.add((attributes["name"] or "", attributes.get("value") or ""))
-            if attributes.get("type") == "number":
-                self.number_bounds[attributes["name"] or ""] = (attributes.get("min"), attributes.get("max"))
         if tag == "script" and not attributes.get("src"):
             self.inline.append("<script> without src")
         if tag == "style":
             self.inline.append("<style>")
         self.inline.extend(f"{tag} {name}=" for name in attributes if name == "style" or name.startswith("on"))
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
-            self._select = None
 
-
-def parsed_index() -> FormControls:
-    parser = FormControls()
+def parsed_index() -> InlineCode:
+    parser = InlineCode()
     parser.feed((WEB_DIR / "index.html").read_text(encoding="utf-8"))
     return parser
 
@@ -109,68 +94,29 @@ def test_page_wording_never_prescribes(name: str) -> None:
     assert FORBIDDEN.findall(text) == []
 
 
-def choices(annotation: object) -> set[str]:
-    """The values a field allows, as the form writes them: Literal values (also inside
-    list[...] and ... | None) and true/false for booleans."""
-    if get_origin(annotation) is Literal:
-        return {str(value) for value in get_args(annotation)}
-    if annotation is bool:
-        return {"true", "false"}
-    return set().union(*(choices(arg) for arg in get_args(annotation)))
+def test_the_case_schema_the_form_is_built_from_is_the_published_one(client: TestClient) -> None:
+    # The page builds its form from this (tests/test_page_mdt.py checks every field is on it); it is
+    # the exported schema with the properties in the model's order, which is the form's order.
+    response = client.get("/schemas/case.schema.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/schema+json")
+    published = json.loads((PROJECT_ROOT / "schemas" / "json" / "case.schema.json").read_text(encoding="utf-8"))
+    assert response.json() == published
+    assert list(response.json()["properties"]) == list(Case.model_fields)
 
 
-def test_the_form_offers_every_input_and_every_value_of_the_request_contract() -> None:
-    controls = parsed_index().controls
-    assert set(Case.model_fields) <= {name for name, _ in controls}
-    for name, field in Case.model_fields.items():
-        offered = {value for control, value in controls if control == name}
-        assert choices(field.annotation) <= offered, f"{name}: {choices(field.annotation) - offered} missing"
-    assert {value for control, value in controls if control == "performance_status"} == {"0", "1", "2", "3", "4"}
+def test_the_page_its_modules_and_the_schema_stay_open_when_an_api_key_is_set(app_settings: Settings) -> None:
+    with TestClient(create_app(app_settings.model_copy(update={"api_key": "k" * 24}))) as keyed:
+        for path in ["/", "/schemas/case.schema.json", *(f"/static/{name}" for name in ASSETS)]:
+            assert keyed.get(path).status_code == 200, path
+        assert keyed.post("/v1/explain", json={}).status_code == 401
 
 
-def test_number_fields_carry_the_bounds_of_the_request_contract() -> None:
-    bounds = parsed_index().number_bounds
-    assert set(bounds) == {"lesion_count", "largest_lesion_cm"}
-    for name, (low, high) in bounds.items():
-        metadata = Case.model_fields[name].metadata
-        minimum = next(m.ge for m in metadata if isinstance(m, Ge))
-        maximum = next(m.le for m in metadata if isinstance(m, Le))
-        assert (low, high) == (str(minimum), str(maximum)), name
-
-
-def test_every_optional_input_can_stay_unknown() -> None:
-    controls = parsed_index().controls
-    for name in OPTIONAL_FIELDS:
-        if name == "prior_treatments":
-            assert ("prior_treatments_known", "") in controls
-        else:
-            assert (name, "") in controls, f"{name} has no Unknown choice"
-
-
-def script_names(pattern: str) -> list[str]:
-    """The quoted names in one constant of page.js, e.g. `const FIELDS = [...]`."""
-    found = re.search(pattern, (WEB_DIR / "page.js").read_text(encoding="utf-8"), re.DOTALL)
-    assert found, f"page.js has no {pattern!r}"
-    return re.findall(r'"(\w+)"', found.group(1))
-
-
-def test_the_script_reads_sends_and_links_every_input_with_its_type() -> None:
-    # FIELDS drives the request, the link and the case list; each type is read from the model.
-    fields = script_names(r"const FIELDS = \[(.*?)\];")
-    assert sorted(fields) == sorted(Case.model_fields)
-    assert len(fields) == len(set(fields))
-    booleans = {name for name, f in Case.model_fields.items() if choices(f.annotation) == {"true", "false"}}
-    assert set(script_names(r"const BOOLEAN_FIELDS = new Set\(\[(.*?)\]\)")) == booleans
-    assert set(script_names(r"const NUMBER_FIELDS = new Set\(\[(.*?)\]\)")) == NUMERIC_FIELDS
-
-
-def test_every_optional_input_has_words_for_what_a_status_depends_on() -> None:
-    # "Depends on the surgeon's assessment: ...": only an unknown (optional) input can appear there.
-    labels = re.search(
-        r"const DEPENDS_LABELS = \{(.*?)\};", (WEB_DIR / "page.js").read_text(encoding="utf-8"), re.DOTALL
-    )
-    assert labels
-    assert set(re.findall(r"^\s*(\w+):", labels.group(1), re.MULTILINE)) == set(OPTIONAL_FIELDS)
+def test_the_script_modules_import_only_listed_assets() -> None:
+    for name in (n for n in ASSETS if n.endswith(".js")):
+        text = (WEB_DIR / name).read_text(encoding="utf-8")
+        for imported in re.findall(r'from "\./([\w.]+)"', text):
+            assert imported in ASSETS, f"{name} imports {imported}, which the app does not serve"
 
 
 def test_the_installed_package_includes_the_page() -> None:

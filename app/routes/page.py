@@ -1,13 +1,20 @@
-"""The MDT-preparation page: one static HTML page with one script and one stylesheet from
-app/web/, calling the JSON API of the same origin. The app serves every byte the page needs, so
+"""The MDT-preparation page: one static HTML page with its script modules and one stylesheet from
+app/web/, calling the JSON API of the same origin, and the published Case JSON Schema the page
+builds its form from. The app serves every byte the page needs, so
 it works offline, and the Content-Security-Policy allows nothing inline and nothing from elsewhere."""
 
+import json
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
+
+from schemas.case import Case
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+# The request's JSON Schema, as schemas/json/case.schema.json publishes it but with the properties in
+# the model's order (the export sorts keys), which is the order of the page's form.
+CASE_SCHEMA = json.dumps(Case.model_json_schema(), ensure_ascii=False).encode()
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -34,6 +41,14 @@ PAGE_HEADERS = {
 # An allow-list rather than a directory mount: nothing else under app/web/ can be fetched.
 ASSETS = {
     "page.js": "text/javascript; charset=utf-8",
+    "api.js": "text/javascript; charset=utf-8",
+    "dom.js": "text/javascript; charset=utf-8",
+    "words.js": "text/javascript; charset=utf-8",
+    "form.js": "text/javascript; charset=utf-8",
+    "cards.js": "text/javascript; charset=utf-8",
+    "result.js": "text/javascript; charset=utf-8",
+    "tables.js": "text/javascript; charset=utf-8",
+    "markdown.js": "text/javascript; charset=utf-8",
     "page.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",
 }
@@ -52,3 +67,9 @@ def asset(name: str) -> FileResponse:
     if media_type is None:
         raise HTTPException(status_code=404, detail="Not Found")
     return FileResponse(WEB_DIR / name, media_type=media_type, headers=PAGE_HEADERS)
+
+
+# Outside /v1/, so it stays open when an API key is configured: the page needs it to build its form.
+@router.get("/schemas/case.schema.json")
+def case_schema() -> Response:
+    return Response(CASE_SCHEMA, media_type="application/schema+json", headers={"Cache-Control": "no-cache"})
