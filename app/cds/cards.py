@@ -76,9 +76,9 @@ def _value(value: object) -> str:
     return _words(str(value))
 
 
-def _statement(s: Statement, book: Rulebook) -> str:
+def _statement(s: Statement, book: Rulebook, kind: str = "") -> str:
     quotes = "\n".join(_quote(c, book) for c in s.citations)
-    return f"- {s.because}" + (f"\n{quotes}" if quotes else "")
+    return f"- {kind}{s.because}" + (f"\n{quotes}" if quotes else "")
 
 
 def _discussed(explanation: Explanation, book: Rulebook) -> str:
@@ -87,6 +87,7 @@ def _discussed(explanation: Explanation, book: Rulebook) -> str:
         basis = "for a case like this" if cat.basis == "case" else "for liver metastases in general"
         parts.append(f"**{cat.label}** ({basis})")
         parts += [_statement(s, book) for s in cat.rationale]
+        parts += [_statement(s, book, "*Caveat:* ") for s in cat.caveats]
         parts += [f"- *Would change:* {d.statement}" for d in cat.depends_on]
     return "\n\n".join(parts)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from app.cds.discovery import TEMPLATES, Template
+from app.cds.discovery import BY_KEY, TEMPLATES, Template
 from app.errors import Problem, problem
 from app.fhir.mapping import FhirInputError, resources_from_bundle
 from schemas.cds_hooks import CdsRequest
@@ -151,6 +151,12 @@ def resources_of(key: str, value: dict[str, Any] | None, patient_id: str) -> lis
 
 async def read_chart(request: CdsRequest, client: FhirClient) -> Chart:
     given = request.prefetch or {}
+    unknown = [k for k in given if k not in BY_KEY]
+    if unknown:
+        allowed = ", ".join(BY_KEY)
+        raise BadPrefetch(
+            [problem(f"prefetch.{k}", f"unknown prefetch key; this service's keys: {allowed}") for k in unknown]
+        )
     patient_id = request.context.patientId
     server, auth = request.fhirServer, request.fhirAuthorization
     can_fetch = server is not None and auth is not None and client.allows(server)
