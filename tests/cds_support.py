@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import jsonschema_rs
 
@@ -41,6 +41,16 @@ def empty_values(value: Any, path: str = "$") -> list[str]:
     if isinstance(value, list):
         return [p for i, v in enumerate(value) for p in empty_values(v, f"{path}[{i}]")]
     return []
+
+
+def case_in_link(card: dict[str, Any]) -> dict[str, Any]:
+    """The case in the card's link to the page (`/?case=<JSON>`)."""
+    (link,) = card["links"]
+    assert link["type"] == "absolute"
+    url = urlsplit(link["url"])
+    assert url.path.endswith("/")
+    found: dict[str, Any] = json.loads(parse_qs(url.query)["case"][0])
+    return found
 
 
 def chart(name: str) -> list[dict[str, Any]]:

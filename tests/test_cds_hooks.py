@@ -3,10 +3,8 @@ as prefetch. Every answer is checked against the repository's JSON Schemas (sche
 from the specification) and for the values the specification forbids; every card for the disclaimer and
 verbatim quotes from the loaded rulebook."""
 
-import json
 import re
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +17,7 @@ from tests.cds_support import (
     DISCOVERY_SCHEMA,
     RESPONSE_SCHEMA,
     SERVICE_URL,
+    case_in_link,
     chart,
     empty_values,
     hook_call,
@@ -40,15 +39,6 @@ def cards_of(client: TestClient, body: dict[str, Any], headers: dict[str, str] |
     assert response.headers["cache-control"] == "no-store"
     cards: list[dict[str, Any]] = answer["cards"]
     return cards
-
-
-def case_in_link(card: dict[str, Any]) -> dict[str, Any]:
-    (link,) = card["links"]
-    assert link["type"] == "absolute"
-    url = urlsplit(link["url"])
-    assert url.path == "/"
-    found: dict[str, Any] = json.loads(parse_qs(url.query)["case"][0])
-    return found
 
 
 def all_quotes(book: Rulebook) -> set[str]:
