@@ -15,6 +15,7 @@ const BOOLEAN_FIELDS = new Set(["symptomatic", "declines_surgery", "systemic_dis
 const STATUS_TEXT = { discussed: "commonly discussed", not_discussed: "not typically discussed" };
 // What a category's status depends on, in words: "Depends on <label>: would be ... if <value>".
 const DEPENDS_LABELS = {
+  liver_function: "liver function",
   symptomatic: "symptoms",
   lobar_distribution: "the lobar distribution",
   primary_tumour_status: "whether the primary tumour is still in place",
