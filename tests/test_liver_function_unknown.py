@@ -74,7 +74,9 @@ def test_what_if_compare_and_batch_take_an_unknown_liver_function(client: TestCl
     what_if = explain(client, UNKNOWN_LIVER, "?what_if=true")["what_if"]
     assert "liver_function" in {u["field"] for u in what_if["unknown_inputs"]}
     assert "liver_function" not in {c["field"] for c in what_if["changes"]}, "an unknown input is not changed"
-    compared = client.post("/v1/compare", json={"a": UNKNOWN_LIVER, "b": {**UNKNOWN_LIVER, "liver_function": "cirrhosis"}})
+    compared = client.post(
+        "/v1/compare", json={"a": UNKNOWN_LIVER, "b": {**UNKNOWN_LIVER, "liver_function": "cirrhosis"}}
+    )
     assert compared.status_code == 200, compared.text
     batch = client.post("/v1/explain/batch", json={"cases": [UNKNOWN_LIVER, {**UNKNOWN_LIVER, "liver_function": None}]})
     assert batch.status_code == 200, batch.text
