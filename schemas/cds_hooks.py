@@ -15,14 +15,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class FhirAuthorization(BaseModel):
-    """The bearer token the EHR grants the service for its FHIR server. The specification's other fields
-    (expires_in, scope, subject, ...) are accepted and not used."""
-
-    model_config = ConfigDict(extra="allow")
+class FhirAuthorization(Strict):
+    """The bearer token the EHR grants the service for its FHIR server (only `access_token` is used)."""
 
     access_token: str = Field(min_length=1, max_length=8192)
     token_type: str = Field(description="`Bearer`.")
+    expires_in: int | None = None
+    scope: str | None = None
+    subject: str | None = None
+    patient: str | None = None
 
     @field_validator("token_type")
     @classmethod

@@ -138,7 +138,7 @@ def explanation_card(explanation: Explanation, book: Rulebook, urls: Urls, not_r
 
 
 def missing_inputs_card(missing: Sequence[Missing], book: Rulebook, urls: Urls) -> Card:
-    names = ", ".join(_words(m.field) for m in missing)
+    names = ", ".join(_words(m.field) for m in missing) or "required inputs"
     summary = fit(
         f"Liver metastases on the chart, but not found: {names}. No overview without them.",
         "Liver metastases on the chart, but required inputs were not found. No overview without them.",

@@ -3,13 +3,12 @@ is done in app/cds/; who may call is decided in app/cds_access.py. Malformed req
 specification's code, not the 422 of /v1/*), with the service's usual error body."""
 
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
 
 from app.cds.cards import Urls
 from app.cds.chart import BadPrefetch, ChartUnavailable, FhirClient
@@ -24,7 +23,7 @@ from schemas.cds_hooks import CdsRequest, CdsResponse, Discovery
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "cds" / "example_request.json"
 
 
-def _problems(errors: list[dict[str, Any]]) -> list[Problem]:
+def _problems(errors: Sequence[Mapping[str, Any]]) -> list[Problem]:
     found = []
     for err in errors[:20]:
         field = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
@@ -35,25 +34,50 @@ def _problems(errors: list[dict[str, Any]]) -> list[Problem]:
     return bounded(found, found=len(errors))
 
 
-class CdsRoute(APIRoute):
-    """Reads a body by the service's JSON input policy (app/errors.py) and answers what the policy or the
-    request model refuses with 400 (415 for a body that is not UTF-8)."""
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """The model's JSON Schema with its $defs written in place, for the OpenAPI document (the body is read by
+    the handler, not by FastAPI, so FastAPI registers no component for it)."""
+    defs = schema.pop("$defs", {})
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items()}
+        return [walk(v) for v in node] if isinstance(node, list) else node
 
-        async def handle(request: Request) -> Response:
-            if request.method == "POST":
-                refused = json_body_refusal(await request.body())
-                if refused is not None:
-                    status, error, detail = refused
-                    return error_response(415 if status == 415 else 400, error, detail)
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                return error_response(400, "invalid_request", _problems(list(exc.errors())))
+    inlined: dict[str, Any] = walk(schema)
+    return inlined
 
-        return handle
+
+REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": _inlined(CdsRequest.model_json_schema()),
+            "examples": {
+                "colorectal_prefetch": {
+                    "summary": "Colorectal primary, two liver lesions (largest 25 mm), ECOG 1, all data prefetched",
+                    "value": json.loads(EXAMPLE_FILE.read_text(encoding="utf-8")),
+                }
+            },
+        }
+    },
+}
+
+
+def read_hook_call(body: bytes) -> CdsRequest | Response:
+    """The request, or the error answer: the JSON input policy of app/errors.py and the request model, with
+    400 (the specification's code for a malformed request; 415 for a body that is not UTF-8)."""
+    refused = json_body_refusal(body)
+    if refused is not None:
+        status, error, detail = refused
+        return error_response(415 if status == 415 else 400, error, detail)
+    try:
+        return CdsRequest.model_validate_json(body)
+    except ValidationError as exc:
+        return error_response(400, "invalid_request", _problems(exc.errors()))
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -62,7 +86,7 @@ def _error(description: str) -> dict[str, Any]:
 
 def router(settings: Settings) -> APIRouter:
     client = FhirClient(settings.cds_fhir_servers)
-    routes = APIRouter(prefix=CDS_PREFIX, tags=["CDS Hooks"], route_class=CdsRoute)
+    routes = APIRouter(prefix=CDS_PREFIX, tags=["CDS Hooks"])
 
     def urls(request: Request) -> Urls:
         base = public_base_url(request.scope, settings.public_base_url)
@@ -74,12 +98,13 @@ def router(settings: Settings) -> APIRouter:
         response_model=Discovery,
         response_model_exclude_none=True,
         summary="CDS Hooks discovery: the patient-view service and its prefetch templates",
+        responses={200: {"content": {"application/json": {"example": discovery().model_dump(exclude_none=True)}}}},
     )
     async def discover() -> Discovery:
         return discovery()
 
     @routes.post(
-        "/{service_id}",
+        f"/{SERVICE_ID}",
         response_model=CdsResponse,
         response_model_exclude_none=True,
         summary="Call the patient-view service: one card with the categories commonly discussed for the chart's case",
@@ -90,7 +115,6 @@ def router(settings: Settings) -> APIRouter:
         ),
         responses={
             400: _error("Malformed request: not JSON, a missing or invalid field, or prefetch data that is not FHIR"),
-            404: _error("No CDS service with this id"),
             412: _error(
                 "Needed prefetch data is missing and cannot be fetched (no fhirServer with "
                 "fhirAuthorization, or the fetch failed)"
@@ -98,28 +122,12 @@ def router(settings: Settings) -> APIRouter:
             413: {"description": "Body too large"},
             415: _error("The body is not UTF-8"),
         },
+        openapi_extra={"requestBody": REQUEST_BODY},
     )
-    async def call(
-        service_id: str,
-        hook_call: Annotated[
-            CdsRequest,
-            Body(
-                openapi_examples={
-                    "colorectal_prefetch": {
-                        "summary": "Colorectal primary, two liver lesions (largest 25 mm), ECOG 1, all data prefetched",
-                        "value": json.loads(EXAMPLE_FILE.read_text(encoding="utf-8")),
-                    }
-                }
-            ),
-        ],
-        request: Request,
-        response: Response,
-        svc: ServiceDep,
-    ) -> CdsResponse | Response:
-        if service_id != SERVICE_ID:
-            return error_response(
-                404, "not_found", [problem("service_id", f"no CDS service {service_id!r}; GET {CDS_PREFIX} lists them")]
-            )
+    async def call(request: Request, response: Response, svc: ServiceDep) -> CdsResponse | Response:
+        hook_call = read_hook_call(await request.body())
+        if isinstance(hook_call, Response):
+            return hook_call
         # Cards describe a patient: no shared cache may keep them.
         response.headers["Cache-Control"] = "no-store"
         try:
@@ -128,5 +136,11 @@ def router(settings: Settings) -> APIRouter:
             return error_response(400, "invalid_request", bounded(bad.problems))
         except ChartUnavailable as unavailable:
             return error_response(412, "precondition_failed", unavailable.problems, {"Cache-Control": "no-store"})
+
+    # Declared after the service, so only other ids reach it; out of the document (it has nothing to offer).
+    @routes.post("/{service_id}", include_in_schema=False)
+    async def unknown_service(service_id: str) -> Response:
+        why = f"no CDS service {service_id!r}; GET {CDS_PREFIX} lists the services"
+        return error_response(404, "not_found", [problem("service_id", why)])
 
     return routes
