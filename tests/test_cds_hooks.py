@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.cds.discovery import BY_KEY
 from app.citations import normalise
+from app.fhir.codes import codes
 from app.main import create_app
 from app.rulebook import Rulebook
 from app.settings import Settings
@@ -274,3 +276,18 @@ def test_the_openapi_example_request_gets_a_card(client: TestClient) -> None:
     (example,) = paths[SERVICE_URL]["post"]["requestBody"]["content"]["application/json"]["examples"].values()
     (card,) = cards_of(client, example["value"])
     assert case_in_link(card)["largest_lesion_cm"] == 2.5
+
+
+def test_prefetch_templates_ask_for_every_code_the_mapping_reads() -> None:
+    # The mapping's code tables (app/fhir/codes.yaml) and the templates must not drift apart: an ER code the
+    # mapping reads but no template asks for would leave hormone receptor status unknown on every chart.
+    raw = codes().raw
+    wanted = {
+        "ecog": [raw["ecog"]["code"]],
+        "tumourSizes": [raw["tumor_size"]["code"]],
+        "genomicVariants": [raw["kras"]["code"]],
+        "tumourMarkers": [*raw["hormone_receptors"]["er"], *raw["hormone_receptors"]["pr"]],
+    }
+    for key, loinc_codes in wanted.items():
+        asked = set(re.findall(r"http://loinc\.org\|([0-9-]+)", BY_KEY[key].query))
+        assert set(loinc_codes) == asked, key
