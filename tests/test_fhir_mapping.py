@@ -1,11 +1,14 @@
 """FHIR (mCODE STU4) to a case: each mapping rule, on the golden Bundles and variations of them."""
 
+import subprocess
+import sys
 from typing import Any, get_args
 
 import pytest
 
 from app.fhir.codes import codes
 from app.fhir.mapping import FhirInputError, Mapped, map_resources, resources_from_bundle
+from app.settings import PROJECT_ROOT
 from schemas.case import PrimarySite
 from tests.fhir_bundles import (
     ICD10,
@@ -303,3 +306,9 @@ def test_resources_about_two_patients_are_refused() -> None:
         colorectal_with(other)
     assert "several patients" in err.value.problems[0].message
     assert SUBJECT["reference"] in err.value.problems[0].message
+
+
+def test_the_mapping_imports_no_web_framework() -> None:
+    code = "import sys, app.fhir.mapping; print(sorted(m for m in ('fastapi', 'starlette') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
+    assert done.stdout.strip() == "[]"
