@@ -24,6 +24,7 @@ from tests.cds_support import (
     empty_values,
     hook_call,
 )
+from tests.test_wording_and_citations import FORBIDDEN
 
 QUOTE_LINE = re.compile(r'^\s*> "(.*)"$', re.MULTILINE)
 
@@ -258,6 +259,8 @@ def test_without_jwt_cds_services_follow_the_api_key(app_settings: Settings) -> 
         assert client.get("/cds-services").status_code == 401
         assert client.get("/cds-services", headers={"X-API-Key": "k" * 32}).status_code == 200
         (card,) = cards_of(client, hook_call(chart("colorectal")), headers={"X-API-Key": "k" * 32})
+        document = client.get("/openapi.json").json()
+    assert document["paths"][SERVICE_URL]["post"]["security"] == [{"ApiKey": []}]
     # /v1/about needs the key then: the card's source points at the page, which is open.
     assert card["source"]["url"] == "http://testserver/"
 
@@ -291,3 +294,11 @@ def test_prefetch_templates_ask_for_every_code_the_mapping_reads() -> None:
     for key, loinc_codes in wanted.items():
         asked = set(re.findall(r"http://loinc\.org\|([0-9-]+)", BY_KEY[key].query))
         assert set(loinc_codes) == asked, key
+
+
+@pytest.mark.parametrize("bundle", ["colorectal", "breast_er_positive", "cirrhosis", "missing_ecog"])
+def test_card_text_outside_quotes_uses_no_prescriptive_wording(client: TestClient, bundle: str) -> None:
+    (card,) = cards_of(client, hook_call(chart(bundle)))
+    own_text = [line for line in card["detail"].splitlines() if not line.lstrip().startswith(">")]
+    offending = [t for t in [card["summary"], card["source"]["label"], *own_text] if FORBIDDEN.search(t)]
+    assert offending == []

@@ -141,3 +141,11 @@ def test_cors_preflight_needs_no_token(guarded: TestClient) -> None:
 
 def test_jwt_is_off_by_default(client: TestClient) -> None:
     assert client.get("/cds-services").status_code == 200
+
+
+def test_openapi_says_how_cds_services_are_guarded(guarded: TestClient, client: TestClient) -> None:
+    document = guarded.get("/openapi.json").json()
+    assert document["components"]["securitySchemes"]["CdsClientJwt"]["scheme"] == "bearer"
+    assert document["paths"]["/cds-services"]["get"]["security"] == [{"CdsClientJwt": []}]
+    assert document["paths"]["/v1/about"]["get"]["security"] == [{"ApiKey": []}]
+    assert "security" not in client.get("/openapi.json").json()["paths"]["/cds-services"]["get"]
