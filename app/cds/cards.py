@@ -62,10 +62,18 @@ def _footer(book: Rulebook) -> str:
 
 
 def _case_line(case: Case) -> str:
-    known = ", ".join(f"{_words(k)}: {_value(v)}" for k, v in case.known_facts().items())
+    known = ", ".join(_fact(k, v) for k, v in case.known_facts().items())
     unknown = ", ".join(_words(n) for n in case.unknown_inputs())
     line = f"**Case as read from the chart:** {known}."
     return line + (f" **Unknown** (left unknown, not guessed): {unknown}." if unknown else "")
+
+
+def _fact(name: str, value: object) -> str:
+    if name == "largest_lesion_cm":
+        return f"largest lesion: {value} cm"
+    if name == "performance_status":
+        return f"ECOG performance status: {value}"
+    return f"{_words(name)}: {_value(value)}"
 
 
 def _value(value: object) -> str:
@@ -113,11 +121,10 @@ def fit(summary: str, fallback: str) -> str:
 def explanation_card(explanation: Explanation, book: Rulebook, urls: Urls, not_read: Sequence[Template]) -> Card:
     case = explanation.case
     count = len(explanation.discussed)
-    site = _words(case.primary_site)
+    categories = f"{count} treatment {'category' if count == 1 else 'categories'} commonly discussed in the sources"
     summary = fit(
-        f"Liver metastases ({site} primary): {count} treatment categories commonly discussed in the sources; "
-        "for the MDT.",
-        f"Liver metastases: {count} treatment categories commonly discussed in the sources; for the MDT.",
+        f"Liver metastases ({_words(case.primary_site)} primary): {categories}; for the MDT.",
+        f"Liver metastases: {categories}; for the MDT.",
     )
     sections = [_disclaimer(book), _case_line(case), _discussed(explanation, book)]
     if explanation.not_discussed:
