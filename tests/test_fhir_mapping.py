@@ -312,3 +312,19 @@ def test_the_mapping_imports_no_web_framework() -> None:
     code = "import sys, app.fhir.mapping; print(sorted(m for m in ('fastapi', 'starlette') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
     assert done.stdout.strip() == "[]"
+
+
+def test_one_lesion_referred_to_by_url_and_by_type_and_id_is_one_lesion() -> None:
+    again = tumour_size("again", "http://example.org/fhir/BodyStructure/lesion-1", 20, "mm", "2026-12-01")
+    result = colorectal_with(again)
+    assert result.case is not None
+    assert (result.case.lesion_count, result.case.largest_lesion_cm) == (2, 2.0)  # lesion-1's latest: 20 mm
+
+
+def test_ecog_la_code_in_interpretation_is_read() -> None:
+    score = ecog("e", 0, "2026-12-01")
+    del score["valueInteger"]
+    score["interpretation"] = [{"coding": [{"system": "http://loinc.org", "code": "LA9624-3"}]}]
+    result = colorectal_with(score, drop=("ecog-1",))
+    assert result.case is not None and result.case.performance_status == 2
+    assert result.mapped_from["performance_status"][0]["element"] == "interpretation[0].coding[0]"

@@ -16,7 +16,7 @@ from app.fhir.codes import codes
 from app.fhir.conditions import liver_function, metastases, primary_site
 from app.fhir.found import FhirInputError, Finding, Missing, Problem
 from app.fhir.observations import ecog, hormone_receptors, kras, lesions
-from app.fhir.read import Resource, element_path, validate
+from app.fhir.read import Resource, element_path, local_reference, validate
 from schemas.case import Case
 
 __all__ = ["FhirInputError", "Mapped", "Missing", "Problem", "map_resources", "resources_from_bundle"]
@@ -87,7 +87,7 @@ def _one_patient(resources: list[Resource]) -> None:
     for res in resources:
         subject = getattr(res.model, "subject", None)
         if subject is not None and subject.reference:
-            subjects.setdefault(str(subject.reference), res.label)
+            subjects.setdefault(local_reference(subject.reference), res.label)
     if len(subjects) > 1:
         shown = ", ".join(f"{ref} ({label})" for ref, label in subjects.items())
         first = list(subjects.values())[1]

@@ -7,7 +7,17 @@ from typing import Any
 from app.fhir.codes import codes
 from app.fhir.conditions import is_liver_metastasis
 from app.fhir.found import Finding, Problem, source
-from app.fhir.read import Resource, codings, has_code, latest, loinc, observation_read, profiles, raise_problems
+from app.fhir.read import (
+    Resource,
+    codings,
+    has_code,
+    latest,
+    loinc,
+    observation_read,
+    profiles,
+    raise_problems,
+    references,
+)
 
 
 def _of_kind(observations: list[Resource], profile: str, *loinc_codes: str) -> list[Resource]:
@@ -28,8 +38,8 @@ def _off_liver(obs: Resource, by_label: dict[str, Resource]) -> str | None:
     """Why a tumour size is not of a liver lesion, when its own body site or its focus says so."""
     liver = set(codes().raw["tumor_size"]["liver_body_site"])
     stated = _site_codes(obs.model.bodySite)
-    for ref in obs.model.focus or []:
-        target = by_label.get(str(ref.reference or ""))
+    for ref in references(obs.model.focus):
+        target = by_label.get(ref)
         if target is None:
             continue
         if target.type == "Condition":
@@ -69,9 +79,8 @@ def lesions(observations: list[Resource], by_label: dict[str, Resource]) -> tupl
         if why:
             skipped.append(source(obs.label, "bodySite", f"not counted: {why}"))
             continue
-        for ref in obs.model.focus or []:
-            if ref.reference:
-                focused.setdefault(str(ref.reference), []).append(obs)
+        for ref in references(obs.model.focus):
+            focused.setdefault(ref, []).append(obs)
         largest = _largest_cm(obs)
         if largest is not None:
             measured.append((obs, largest))
@@ -83,7 +92,7 @@ def lesions(observations: list[Resource], by_label: dict[str, Resource]) -> tupl
     # Per lesion (focus) its latest measurement; a measurement without a focus stands alone.
     candidates = []
     for key in focused:
-        item = latest([m for m in measured if key in {str(f.reference) for f in m[0].model.focus or []}])
+        item = latest([m for m in measured if key in references(m[0].model.focus)])
         if item:
             candidates.append(item)
     candidates += [m for m in measured if not m[0].model.focus]
@@ -100,10 +109,18 @@ def ecog(observations: list[Resource]) -> tuple[Finding, list[Problem]]:
         if obs.model.valueInteger is not None:
             scored.append((obs, (int(obs.model.valueInteger), "valueInteger")))
             continue
-        for i, system, code in codings(obs.model.valueCodeableConcept):
-            if system in codes().loinc and code in answers:
-                scored.append((obs, (int(answers[code]), f"valueCodeableConcept.coding[{i}]")))
-                break
+        # The LA answer in valueCodeableConcept, or (mCODE STU2 on) beside the integer in `interpretation`.
+        places = [("valueCodeableConcept", obs.model.valueCodeableConcept)] + [
+            (f"interpretation[{j}]", concept) for j, concept in enumerate(obs.model.interpretation or [])
+        ]
+        found = [
+            (int(answers[code]), f"{where}.coding[{i}]")
+            for where, concept in places
+            for i, system, code in codings(concept)
+            if system in codes().loinc and code in answers
+        ]
+        if found:
+            scored.append((obs, found[0]))
     chosen = latest(scored)
     if chosen is None:
         return Finding(note="not found"), []

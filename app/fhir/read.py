@@ -1,6 +1,7 @@
 """Reading FHIR resources with `fhir.resources` (its R4B models read the R4 resources used here):
 validation, a resource's name in messages, codings, dates and the states that are not read."""
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,7 +19,7 @@ from app.fhir.found import FhirInputError, Problem
 class Resource:
     """A validated resource, with the name messages and `mapped_from` use for it."""
 
-    label: str  # Type/id, or resource[i] when it has no id
+    label: str  # Type/id, or entry[i] (its place in the input) when it has no id
     type: str
     model: Any  # the fhir.resources model instance
 
@@ -52,6 +53,22 @@ def validate(raw: Any, where: str) -> Resource:
 
 def raise_problems(problems: list[Problem]) -> NoReturn:
     raise FhirInputError(problems)
+
+
+_LOCAL_REFERENCE = re.compile(r"(?:^|/)([A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+
+
+def local_reference(reference: Any) -> str:
+    """A reference as `Type/id` when it names one (`Patient/p1`, or an absolute URL ending so), else as given
+    (`urn:uuid:...`): the same resource referred to both ways is then one resource."""
+    text = str(reference or "")
+    found = _LOCAL_REFERENCE.search(text)
+    return found.group(1) if found else text
+
+
+def references(items: Any) -> list[str]:
+    """The references of a list of Reference elements (those that have one), as `local_reference` gives."""
+    return [local_reference(ref.reference) for ref in items or [] if ref.reference]
 
 
 def codings(concept: CodeableConcept | None) -> Iterator[tuple[int, str, str]]:
