@@ -3,6 +3,7 @@ as prefetch. Every answer is checked against the repository's JSON Schemas (sche
 from the specification) and for the values the specification forbids; every card for the disclaimer and
 verbatim quotes from the loaded rulebook."""
 
+import json
 import re
 from typing import Any
 
@@ -302,3 +303,11 @@ def test_card_text_outside_quotes_uses_no_prescriptive_wording(client: TestClien
     own_text = [line for line in card["detail"].splitlines() if not line.lstrip().startswith(">")]
     offending = [t for t in [card["summary"], card["source"]["label"], *own_text] if FORBIDDEN.search(t)]
     assert offending == []
+
+
+def test_cds_bodies_have_their_own_size_limit(app_settings: Settings) -> None:
+    body = json.dumps(hook_call(chart("colorectal"))).encode()
+    headers = {"Content-Type": "application/json"}
+    for limit, status in ((len(body) - 1, 413), (len(body), 200)):
+        with TestClient(create_app(app_settings.model_copy(update={"cds_max_body_bytes": limit}))) as client:
+            assert client.post(SERVICE_URL, content=body, headers=headers).status_code == status
