@@ -34,20 +34,22 @@ def _site_codes(concept: Any) -> set[str]:
     return {code for _, s, code in codings(concept) if s in codes().snomed}
 
 
-def _off_liver(obs: Resource, by_label: dict[str, Resource]) -> str | None:
-    """Why a tumour size is not of a liver lesion, when its own body site or its focus says so."""
+def _off_liver(obs: Resource, by_label: dict[str, Resource]) -> tuple[str, str] | None:
+    """(why, element read) when a tumour size is not of a liver lesion: its own body site, or its focus,
+    says so."""
     liver = set(codes().raw["tumor_size"]["liver_body_site"])
-    stated = _site_codes(obs.model.bodySite)
+    stated, element = _site_codes(obs.model.bodySite), "bodySite"
     for ref in references(obs.model.focus):
         target = by_label.get(ref)
-        if target is None:
-            continue
-        if target.type == "Condition":
-            return None if is_liver_metastasis(target) else f"its focus {target.label} is not a liver metastasis"
-        if target.type == "BodyStructure":
-            stated |= _site_codes(target.model.location)
+        if target is not None and target.type == "Condition":
+            if is_liver_metastasis(target):
+                return None
+            return f"its focus {target.label} is not a liver metastasis", "focus"
+        if target is not None and target.type == "BodyStructure" and not stated:
+            stated, element = _site_codes(target.model.location), f"focus ({target.label}.location)"
     if stated and not stated & liver:
-        return f"body site {', '.join(sorted(stated))} is not the liver (SNOMED CT {', '.join(sorted(liver))})"
+        why = f"body site {', '.join(sorted(stated))} is not the liver (SNOMED CT {', '.join(sorted(liver))})"
+        return why, element
     return None
 
 
@@ -75,9 +77,9 @@ def lesions(observations: list[Resource], by_label: dict[str, Resource]) -> tupl
     focused: dict[str, list[Resource]] = {}
     measured: list[tuple[Resource, tuple[float, str]]] = []
     for obs in _of_kind(observations, "tumor_size", codes().raw["tumor_size"]["code"]):
-        why = _off_liver(obs, by_label)
-        if why:
-            skipped.append(source(obs.label, "bodySite", f"not counted: {why}"))
+        off = _off_liver(obs, by_label)
+        if off:
+            skipped.append(source(obs.label, off[1], f"not counted: {off[0]}"))
             continue
         for ref in references(obs.model.focus):
             focused.setdefault(ref, []).append(obs)
