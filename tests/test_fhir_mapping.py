@@ -65,9 +65,14 @@ def test_every_case_field_says_where_it_came_from_or_that_it_is_unknown() -> Non
     from schemas.case import Case
 
     result = mapped("colorectal")
+    assert result.case is not None
     assert set(Case.model_fields) <= set(result.mapped_from)
-    for name, value in result.mapped_from.items():
-        assert value, name
+    for name in Case.model_fields:
+        source = result.mapped_from[name]
+        if getattr(result.case, name) is None:
+            assert isinstance(source, str) and source.startswith("not found"), name
+        else:
+            assert source == "none" or isinstance(source, list) or "absence" in source, name
 
 
 def test_golden_breast_er_positive_bone_metastases_limited() -> None:

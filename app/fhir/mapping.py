@@ -22,7 +22,7 @@ from schemas.case import Case
 __all__ = ["FhirInputError", "Mapped", "Missing", "Problem", "map_resources", "resources_from_bundle"]
 
 BUNDLE_TYPES = ("collection", "searchset")
-NOT_READ = "not read from FHIR by this mapping: left unknown"
+NOT_READ = "not found: this mapping does not read it from FHIR; left unknown"
 # The inputs without which no case can be explained, in the order they are reported.
 REQUIRED = ("primary_site", "liver_metastases", "lesion_count", "largest_lesion_cm", "performance_status")
 
