@@ -5,6 +5,8 @@ verbatim quotes from the loaded rulebook."""
 
 import json
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from app.settings import Settings
 from tests.cds_support import (
     DISCOVERY_SCHEMA,
     RESPONSE_SCHEMA,
+    ROOT,
     SERVICE_URL,
     case_in_link,
     chart,
@@ -311,3 +314,10 @@ def test_cds_bodies_have_their_own_size_limit(app_settings: Settings) -> None:
     for limit, status in ((len(body) - 1, 413), (len(body), 200)):
         with TestClient(create_app(app_settings.model_copy(update={"cds_max_body_bytes": limit}))) as client:
             assert client.post(SERVICE_URL, content=body, headers=headers).status_code == status
+
+
+def test_the_cds_core_imports_no_web_framework() -> None:
+    modules = ", ".join(f"app.cds.{m}" for m in ("discovery", "chart", "cards", "jwt_auth", "patient_view"))
+    code = f"import sys, {modules}; print(sorted(m for m in ('fastapi', 'starlette') if m in sys.modules))"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert found.stdout.strip() == "[]"

@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 
 from app.cds.discovery import BY_KEY, TEMPLATES, Template
-from app.errors import Problem, problem
 from app.fhir.mapping import FhirInputError, resources_from_bundle
 from schemas.cds_hooks import CdsRequest
 
@@ -23,10 +22,19 @@ MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 FHIR_JSON = "application/fhir+json"
 
 
+@dataclass(frozen=True)
+class Issue:
+    """One thing wrong with the call (the routes answer it in the service's error body)."""
+
+    field: str
+    message: str
+    kind: str | None = None
+
+
 class ChartUnavailable(Exception):
     """Needed data is neither in the prefetch nor obtainable from the FHIR server (answered with 412)."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Issue]) -> None:
         super().__init__("; ".join(p.message for p in problems))
         self.problems = problems
 
@@ -34,7 +42,7 @@ class ChartUnavailable(Exception):
 class BadPrefetch(Exception):
     """The request's prefetch data cannot be read (answered with 400, naming the key and element)."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Issue]) -> None:
         super().__init__("; ".join(p.message for p in problems))
         self.problems = problems
 
@@ -109,9 +117,9 @@ def _next_link(bundle: dict[str, Any]) -> str | None:
     return None
 
 
-def fhir_problems(where: str, error: FhirInputError) -> list[Problem]:
+def fhir_problems(where: str, error: FhirInputError) -> list[Issue]:
     """The mapping's problems as the service's error items, each field prefixed with `where`."""
-    return [problem(f"{where}.{p.field}", p.message, p.type) for p in error.problems]
+    return [Issue(f"{where}.{p.field}", p.message, p.type) for p in error.problems]
 
 
 def _other_patient(resource: dict[str, Any], patient_id: str) -> str | None:
@@ -142,7 +150,7 @@ def resources_of(key: str, value: dict[str, Any] | None, patient_id: str) -> lis
     if strangers:
         raise BadPrefetch(
             [
-                problem(f"prefetch.{key}", f"resource {i} is about {ref}, not Patient/{patient_id} of the context")
+                Issue(f"prefetch.{key}", f"resource {i} is about {ref}, not Patient/{patient_id} of the context")
                 for i, ref in strangers
             ]
         )
@@ -155,7 +163,7 @@ async def read_chart(request: CdsRequest, client: FhirClient) -> Chart:
     if unknown:
         allowed = ", ".join(BY_KEY)
         raise BadPrefetch(
-            [problem(f"prefetch.{k}", f"unknown prefetch key; this service's keys: {allowed}") for k in unknown]
+            [Issue(f"prefetch.{k}", f"unknown prefetch key; this service's keys: {allowed}") for k in unknown]
         )
     patient_id = request.context.patientId
     server, auth = request.fhirServer, request.fhirAuthorization
@@ -175,7 +183,7 @@ async def read_chart(request: CdsRequest, client: FhirClient) -> Chart:
     for t in TEMPLATES:
         if t.key in given:
             resources += resources_of(t.key, given[t.key], patient_id)
-    unavailable: list[Problem] = []
+    unavailable: list[Issue] = []
     not_read: list[Template] = []
     for i, t in enumerate(absent):
         outcome = fetched[i] if fetched else FetchFailed(_why_not_fetched(request, client))
@@ -186,7 +194,7 @@ async def read_chart(request: CdsRequest, client: FhirClient) -> Chart:
             except BadPrefetch as bad:
                 outcome = FetchFailed("the FHIR server's answer cannot be read: " + str(bad))
         if t.needed:
-            unavailable.append(problem(f"prefetch.{t.key}", f"{t.about} not prefetched, and {outcome}"))
+            unavailable.append(Issue(f"prefetch.{t.key}", f"{t.about} not prefetched, and {outcome}"))
         else:
             not_read.append(t)
     if unavailable:

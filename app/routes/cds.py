@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from app.cds.cards import Urls
-from app.cds.chart import BadPrefetch, ChartUnavailable, FhirClient
+from app.cds.chart import BadPrefetch, ChartUnavailable, FhirClient, Issue
 from app.cds.discovery import SERVICE_ID, discovery
 from app.cds.patient_view import patient_view
 from app.cds_access import CDS_PREFIX, public_base_url
@@ -32,6 +32,10 @@ def _problems(errors: Sequence[Mapping[str, Any]]) -> list[Problem]:
             field, message = "body", f"the body is not valid JSON ({err.get('ctx', {}).get('error', 'parse error')})"
         found.append(with_input(problem(field, message, err.get("type")), err.get("input")))
     return bounded(found, found=len(errors))
+
+
+def _answered(issues: Sequence[Issue]) -> list[Problem]:
+    return [problem(i.field, i.message, i.kind) for i in issues]
 
 
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
@@ -133,9 +137,9 @@ def router(settings: Settings) -> APIRouter:
         try:
             return await patient_view(hook_call, svc, client, urls(request))
         except BadPrefetch as bad:
-            return error_response(400, "invalid_request", bounded(bad.problems))
+            return error_response(400, "invalid_request", bounded(_answered(bad.problems)))
         except ChartUnavailable as unavailable:
-            return error_response(412, "precondition_failed", unavailable.problems, {"Cache-Control": "no-store"})
+            return error_response(412, "precondition_failed", _answered(unavailable.problems))
 
     # Declared after the service, so only other ids reach it; out of the document (it has nothing to offer).
     @routes.post("/{service_id}", include_in_schema=False)
