@@ -106,6 +106,8 @@ def map_resources(resources: Sequence[dict[str, Any]]) -> Mapped:
             validated.append(validate(raw, f"entry[{i}]"))
         except FhirInputError as err:
             problems += err.problems
+            if len(problems) >= 20:  # enough to report; the rest of a large Bundle is not read
+                break
     if problems:
         raise FhirInputError(problems[:20])
     _one_patient(validated)

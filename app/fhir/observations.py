@@ -74,30 +74,28 @@ def lesions(observations: list[Resource], by_label: dict[str, Resource]) -> tupl
     lesion its latest measurement, the largest of those."""
     count, size = Finding(note="not found"), Finding(note="not found")
     skipped: list[dict[str, str]] = []
-    focused: dict[str, list[Resource]] = {}
-    measured: list[tuple[Resource, tuple[float, str]]] = []
+    focused: dict[str, list[Resource]] = {}  # lesion (focus) -> its tumour sizes
+    by_focus: dict[str, list[tuple[Resource, tuple[float, str]]]] = {}  # lesion -> its measurements
+    candidates: list[tuple[Resource, tuple[float, str]]] = []  # per lesion its latest measurement
     for obs in _of_kind(observations, "tumor_size", codes().raw["tumor_size"]["code"]):
         off = _off_liver(obs, by_label)
         if off:
             skipped.append(source(obs.label, off[1], f"not counted: {off[0]}"))
             continue
-        for ref in references(obs.model.focus):
-            focused.setdefault(ref, []).append(obs)
+        foci = references(obs.model.focus)
         largest = _largest_cm(obs)
-        if largest is not None:
-            measured.append((obs, largest))
+        for ref in foci:
+            focused.setdefault(ref, []).append(obs)
+            if largest is not None:
+                by_focus.setdefault(ref, []).append((obs, largest))
+        if largest is not None and not foci:  # a measurement without a focus stands alone
+            candidates.append((obs, largest))
     if focused:
         labels = list(dict.fromkeys(o.label for items in focused.values() for o in items))
         count = Finding(len(focused), [source(label, "focus") for label in labels] + skipped)
     else:
         count.sources = skipped
-    # Per lesion (focus) its latest measurement; a measurement without a focus stands alone.
-    candidates = []
-    for key in focused:
-        item = latest([m for m in measured if key in references(m[0].model.focus)])
-        if item:
-            candidates.append(item)
-    candidates += [m for m in measured if not m[0].model.focus]
+    candidates += [item for item in map(latest, by_focus.values()) if item]
     best = max(candidates, key=lambda item: item[1][0], default=None)
     if best:
         size = Finding(best[1][0], [source(best[0].label, best[1][1])])

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
 
+from app.core.service import ExplainerService
 from app.errors import ErrorResponse, error_response, problem
 from app.fhir.mapping import FhirInputError, Mapped, map_resources, resources_from_bundle
-from app.routes.deps import ServiceDep
+from app.routes.deps import LimitsDep, ServiceDep
 from schemas.explanation import Explanation
 from schemas.fhir import FhirExplanation
 
@@ -27,6 +28,11 @@ router = APIRouter(
             "`entry[i]`, and the element); a Bundle without a required input (type `missing_input`: primary "
             "site, liver metastases, lesion count, largest size or ECOG, each with the codes looked for); or "
             "a Bundle without liver metastases (type `no_liver_metastases`).",
+        },
+        503: {
+            "model": ErrorResponse,
+            "description": "Too many Bundles being read at once on this server (`busy`, with Retry-After); or "
+            "the rulebook is still loading (`not_ready`).",
         },
     },
 )
@@ -70,7 +76,14 @@ async def fhir_explain(
         ),
     ],
     svc: ServiceDep,
+    limits: LimitsDep,
 ) -> Response:
+    # Validating a large Bundle takes a while (about 0.5 ms a resource): in a worker thread, a bounded
+    # number at once (app/limits.py), so the event loop keeps answering other requests.
+    return await limits.fhir.run(_answer, bundle, svc)
+
+
+def _answer(bundle: dict[str, Any], svc: ExplainerService) -> Response:
     try:
         mapped = map_resources(resources_from_bundle(bundle))
     except FhirInputError as err:
