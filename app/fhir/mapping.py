@@ -36,20 +36,23 @@ class Mapped:
 
 
 def looked_for() -> dict[str, str]:
+    """For each required input, what the mapping looks for (named in a 422 or a card when it is missing)."""
     c = codes()
     sites = ", ".join(p for s in c.primary_site.values() for p in s.describe().split(" or ") if p.startswith("ICD"))
+    ecog_codes = ", ".join(code for code, score in c.raw["ecog"]["answers"].items() if 0 <= score <= 4)
+    size = c.raw["tumor_size"]
     return {
-        "primary_site": "a Condition (mcode-primary-cancer-condition) with a primary cancer code ("
+        "primary_site": "a Condition (mcode-primary-cancer-condition) with a primary cancer code (ICD-10 "
         + sites.replace("ICD-10 ", "")
-        + " in ICD-10, or a SNOMED CT code of app/fhir/codes.yaml)",
+        + ", or a SNOMED CT code of app/fhir/codes.yaml)",
         "liver_metastases": "a current Condition (mcode-secondary-cancer-condition) coded "
         + c.liver_metastases.describe(),
-        "lesion_count": f"Observations with LOINC {c.raw['tumor_size']['code']} (mcode-tumor-size) naming each "
-        "liver lesion in `focus`",
-        "largest_lesion_cm": f"an Observation with LOINC {c.raw['tumor_size']['code']} (mcode-tumor-size) with "
-        f"component {c.raw['tumor_size']['largest_diameter']} (largest diameter) in cm or mm",
+        "lesion_count": f"Observations with LOINC {size['code']} (mcode-tumor-size) naming each liver lesion "
+        "in `focus`",
+        "largest_lesion_cm": f"an Observation with LOINC {size['code']} (mcode-tumor-size) with component "
+        f"{size['largest_diameter']} (largest diameter) in cm or mm",
         "performance_status": f"an Observation with LOINC {c.raw['ecog']['code']} (mcode-ecog-performance-status): "
-        "valueInteger, or an LA code (" + ", ".join(c.raw["ecog"]["answers"]) + ") in valueCodeableConcept",
+        f"valueInteger 0-4, or an LA code ({ecog_codes}) in valueCodeableConcept or interpretation",
     }
 
 
