@@ -279,3 +279,9 @@ def test_a_size_outside_the_contract_is_refused_naming_its_observation() -> None
     [problem] = err.value.problems
     assert problem.field == "Observation/s.component[0].valueQuantity"
     assert "largest_lesion_cm" in problem.message and "30" in problem.message
+
+
+def test_secondary_carcinoid_of_the_liver_is_liver_metastases() -> None:
+    result = colorectal_with(condition("nets", (ICD10, "C7B.02")), drop=("liver-mets",))
+    assert result.liver_metastases and result.case is not None
+    assert result.case.extrahepatic_disease == "none"

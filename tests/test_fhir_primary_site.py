@@ -36,6 +36,7 @@ def colorectal_with(*extra: dict[str, Any], drop: tuple[str, ...] = ()) -> Mappe
         ((SNOMED, "372244006"), None, "melanoma"),
         ((ICD10, "C7A.012"), None, "neuroendocrine"),
         ((ICD10, "C18.0"), (ICDO3, "8240/3"), "neuroendocrine"),  # a carcinoid of the colon
+        ((SNOMED, "445238008"), None, "neuroendocrine"),
         ((ICD10, "C69.3"), (ICDO3, "8720/3"), "uveal_melanoma"),
         ((ICD10, "C69.4"), (SNOMED, "2092003"), "uveal_melanoma"),
         ((ICD10, "C44.3"), (ICDO3, "8720/3"), "melanoma"),
