@@ -6,6 +6,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from app.routes.fhir import EXAMPLE_FILE
+from app.settings import Settings
 from tests.conftest import expected_stamp
 from tests.fhir_bundles import FIXTURES, bundle, ecog, golden, resources
 
@@ -88,3 +89,13 @@ def test_openapi_documents_the_operation_with_the_golden_bundle_as_example(clien
     assert json.loads(EXAMPLE_FILE.read_text(encoding="utf-8")) == example
     response_schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert response_schema["$ref"].endswith("/FhirExplanation")
+
+
+def test_a_chart_sized_bundle_beyond_the_case_body_limit_is_read(client: TestClient) -> None:
+    # A real chart holds many more resources than the case fields: the Bundle may exceed /v1/explain's body limit.
+    padding = [ecog(f"ecog-old-{i}", 2, f"2020-01-{1 + i % 28:02d}") for i in range(400)]
+    found = bundle([*resources("colorectal"), *padding])
+    assert len(json.dumps(found)) > Settings().max_body_bytes
+    status, body = post(client, found)
+    assert status == 200, body
+    assert body["case"]["performance_status"] == 1  # the latest (2026) score, not the 400 older ones
