@@ -84,6 +84,8 @@ class Limits:
     def __init__(self, what_if: int, batches: int) -> None:
         self.what_if = WorkLimiter("what-if", running=what_if, waiting=4 * what_if)
         self.batches = WorkLimiter("batch", running=batches, waiting=4 * batches)
+        # Reading a FHIR Bundle (up to 1 MiB: about 0.5 ms a resource with fhir.resources) and explaining it.
+        self.fhir = WorkLimiter("FHIR", running=what_if, waiting=4 * what_if)
 
 
 async def busy(request: Request, exc: Exception) -> Response:

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
+from app.cds.discovery import SERVICE_ID as CDS_SERVICE_ID
 from app.errors import (
     BodySizeLimit,
     JsonBodyPolicy,
@@ -21,7 +22,7 @@ from app.head import HeadAsGet
 from app.limits import Busy, Limits, busy
 from app.observability import RequestContext, configure_logging
 from app.openapi import customise_openapi
-from app.routes import batch, catalogue, explain, health, page, ready
+from app.routes import batch, catalogue, cds, explain, fhir, health, page, ready
 from app.security import SecurityHeaders, security_middleware
 from app.settings import Settings
 from app.startup import build_service
@@ -59,7 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         Middleware(
             BodySizeLimit,
             max_bytes=settings.max_body_bytes,
-            path_limits={"/v1/explain/batch": settings.max_batch_body_bytes},
+            path_limits={
+                "/v1/explain/batch": settings.max_batch_body_bytes,
+                f"/cds-services/{CDS_SERVICE_ID}": settings.cds_max_body_bytes,  # a chart's FHIR data
+                "/v1/fhir/explain": settings.cds_max_body_bytes,  # a FHIR Bundle: the same chart data
+            },
         ),
         Middleware(JsonBodyPolicy),
     ]
@@ -81,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(batch.router(settings))
     app.include_router(ready.router)
+    app.include_router(fhir.router)  # FHIR (mCODE) Bundle in (README "EHR integration")
+    app.include_router(cds.router(settings))  # CDS Hooks 2.0 (README "EHR integration")
     return app
 
 

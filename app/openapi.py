@@ -7,7 +7,8 @@ send, which FastAPI cannot see from the routes alone:
 - a 422 on every /v1/ operation, for unknown query parameters (app/strict_query.py);
 - on every /v1/ operation that takes a JSON body, the input policy app/errors.py reads it by
   (`JsonBodyPolicy`): a 415 for a body that is not UTF-8, and what else its 422 covers;
-- the API key (app/security.py), when one is configured, so /docs offers an Authorize button.
+- the API key (app/security.py), when one is configured, so /docs offers an Authorize button; the CDS
+  clients' JWT on /cds-services when LIVERMETS_CDS_JWT_ISSUERS is set (app/cds_access.py).
 
 The schemathesis fuzz test then checks error bodies as strictly as successful ones."""
 
@@ -15,12 +16,14 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from app.cds_access import CDS_PREFIX
 from app.errors import MAX_JSON_DEPTH, V1_PREFIX, ErrorResponse
 from app.security import API_KEY_HEADER, PROTECTED_PREFIX
 from app.settings import Settings
 from app.strict_query import PREFIX as STRICT_QUERY_PREFIX
 
 ERROR_STATUSES = ("401", "413", "415", "422", "503")
+PREFIXES_WITH_CDS = (PROTECTED_PREFIX, CDS_PREFIX)
 ERROR_REF = "#/components/schemas/ErrorResponse"
 NOT_UTF8 = (
     "The body is not UTF-8 (`unsupported_media_type`): a Content-Type charset other than utf-8, or "
@@ -44,7 +47,10 @@ def customise_openapi(app: FastAPI, settings: Settings) -> None:
             schema = build()
             _document_errors(schema)
             if settings.api_key:
-                _document_api_key(schema)
+                # /cds-services takes the API key too, unless CDS clients' JWTs guard it (app/security.py).
+                _document_api_key(schema, (PROTECTED_PREFIX,) if settings.cds_jwt_issuers else PREFIXES_WITH_CDS)
+            if settings.cds_jwt_issuers:
+                _document_cds_jwt(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -86,16 +92,33 @@ def _document_errors(schema: dict[str, Any]) -> None:
                 response["content"] = _error_content()
 
 
-def _document_api_key(schema: dict[str, Any]) -> None:
+def _document_api_key(schema: dict[str, Any], prefixes: tuple[str, ...]) -> None:
     schema.setdefault("components", {}).setdefault("securitySchemes", {})["ApiKey"] = {
         "type": "apiKey",
         "in": "header",
         "name": API_KEY_HEADER,
     }
     for path, operation in _operations(schema):
-        if path.startswith(PROTECTED_PREFIX):
+        if path.startswith(prefixes):
             operation["security"] = [{"ApiKey": []}]
             operation.setdefault("responses", {})["401"] = {
                 "description": f"Missing or wrong {API_KEY_HEADER}",
+                "content": _error_content(),
+            }
+
+
+def _document_cds_jwt(schema: dict[str, Any]) -> None:
+    """The CDS clients' signed JWT on /cds-services (app/cds_access.py)."""
+    schema.setdefault("components", {}).setdefault("securitySchemes", {})["CdsClientJwt"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A JWT signed (ES384 or RS384) by a trusted CDS client, `aud` the URL called (CDS Hooks 2.0).",
+    }
+    for path, operation in _operations(schema):
+        if path.startswith(CDS_PREFIX):
+            operation["security"] = [{"CdsClientJwt": []}]
+            operation.setdefault("responses", {})["401"] = {
+                "description": "Missing or invalid CDS client JWT",
                 "content": _error_content(),
             }

@@ -7,6 +7,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.cds_access import CDS_PREFIX, OutsideCds, cds_cors, cds_jwt
 from app.errors import error_response, problem
 from app.settings import Settings
 
@@ -66,12 +67,13 @@ class ApiKeyRequired:
     """When an API key is configured, /v1/* answers 401 without it. Health, readiness, docs,
     the OpenAPI document and the browser page stay open."""
 
-    def __init__(self, app: ASGIApp, api_key: str) -> None:
+    def __init__(self, app: ASGIApp, api_key: str, prefixes: tuple[str, ...] = (PROTECTED_PREFIX,)) -> None:
         self.app = app
         self.expected = api_key.encode()
+        self.prefixes = prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
             await self.app(scope, receive, send)
             return
         given = next((v for k, v in scope.get("headers", ()) if k == b"x-api-key"), b"")
@@ -86,12 +88,13 @@ class ApiKeyRequired:
 def security_middleware(settings: Settings) -> list[Middleware]:
     """CORS and API-key protection as configured, outermost first, for create_app's stack (which
     puts RequestContext and SecurityHeaders outside them, so 401s and preflights get those too)."""
-    stack: list[Middleware] = []
+    stack: list[Middleware] = [*cds_cors(settings)]  # /cds-services has its own CORS (app/cds_access.py)
     if settings.cors_allow_origins:
         # Outside the API-key check: browsers send preflight requests without custom headers.
         stack.append(
             Middleware(
-                CORSMiddleware,
+                OutsideCds,
+                middleware=CORSMiddleware,
                 allow_origins=list(settings.cors_allow_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["Content-Type", API_KEY_HEADER, "X-Request-ID"],
@@ -99,6 +102,9 @@ def security_middleware(settings: Settings) -> list[Middleware]:
                 max_age=600,
             )
         )
+    stack.extend(cds_jwt(settings))
     if settings.api_key:
-        stack.append(Middleware(ApiKeyRequired, api_key=settings.api_key))
+        # /cds-services takes the API key too, unless it is protected by the CDS clients' JWTs.
+        prefixes = (PROTECTED_PREFIX,) if settings.cds_jwt_issuers else (PROTECTED_PREFIX, CDS_PREFIX)
+        stack.append(Middleware(ApiKeyRequired, api_key=settings.api_key, prefixes=prefixes))
     return stack

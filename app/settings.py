@@ -4,9 +4,11 @@ created (`Settings.from_env()`). A bad value stops start-up with a message namin
 `Settings(...)` built in code (tests, the benchmark) reads nothing from the environment: only
 `from_env()` does, so a variable left set in a shell cannot change what a test sees."""
 
+import json
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -62,6 +64,29 @@ def _empty_is_none(value: Any) -> Any:
     return value or None
 
 
+def _absolute_url(value: Any) -> Any:
+    """An absolute http(s) URL without a trailing slash (None when empty): it prefixes the service's own paths."""
+    if not value:
+        return None
+    if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+        raise PydanticCustomError("absolute_url", "must be an absolute http(s) URL")
+    return value.rstrip("/")
+
+
+def _issuers(value: Any) -> Any:
+    """A JSON object of allow-listed JWT issuers, each with the URL of its JWK Set; empty means JWT is off."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except ValueError:
+            raise PydanticCustomError("issuers", 'must be a JSON object {"issuer": "JWKS URL"}') from None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and _absolute_url(v) for k, v in value.items()
+    ):
+        raise PydanticCustomError("issuers", 'must be a JSON object {"issuer": "absolute JWKS URL"}')
+    return value
+
+
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 
@@ -98,6 +123,15 @@ class Settings(BaseSettings):
     # Retry-After. By default the number of cores (at least 2), so ordinary load is served.
     max_concurrent_what_if: PositiveInt = Field(default_factory=lambda: max(2, os.cpu_count() or 1))
     max_concurrent_batches: PositiveInt = Field(default_factory=lambda: max(2, os.cpu_count() or 1))
+    # CDS Hooks (app/cds/, README "EHR integration"). The base URL the service is reached at (absolute URLs in
+    # cards, JWT `aud`); unset: the request's own. Browser origins allowed on /cds-services ("*": any).
+    public_base_url: Annotated[str | None, BeforeValidator(_absolute_url)] = None
+    cds_cors_allow_origins: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_origins)] = ("*",)
+    # Issuer -> JWK Set URL of the CDS clients trusted; when set, /cds-services requires their signed JWT.
+    cds_jwt_issuers: Annotated[dict[str, str], NoDecode, BeforeValidator(_issuers)] = Field(default_factory=dict)
+    # FHIR servers the service may fetch from with a client's token (URL prefixes); empty: any.
+    cds_fhir_servers: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_origins)] = ()
+    cds_max_body_bytes: PositiveInt = 1024 * 1024
 
     @field_validator("header_timeout_s", "keep_alive_s", mode="before")
     @classmethod

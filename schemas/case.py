@@ -67,7 +67,10 @@ class Case(BaseModel):
     extrahepatic_disease: ExtrahepaticDisease = Field(
         description="Cancer outside the liver (other than the primary): none, limited or extensive."
     )
-    liver_function: LiverFunction = Field(description="How well the liver works.")
+    liver_function: LiverFunction | None = Field(
+        default=None,
+        description="How well the liver works: normal, impaired or cirrhosis; absent = unknown.",
+    )
     performance_status: int = Field(
         ge=0, le=4, description="ECOG performance status, 0 (fully active) to 4 (completely disabled)."
     )

@@ -31,7 +31,7 @@ def post(client: TestClient, body: bytes, content_type: str = "application/json"
         ({"largest_lesion_cm": 31}, "largest_lesion_cm", "less than or equal to 30"),
         ({"largest_lesion_cm": "big"}, "largest_lesion_cm", "valid number"),
         ({"extrahepatic_disease": "some"}, "extrahepatic_disease", "'none', 'limited' or 'extensive'"),
-        ({"liver_function": None}, "liver_function", "'normal', 'impaired' or 'cirrhosis'"),
+        ({"liver_function": "poor"}, "liver_function", "'normal', 'impaired' or 'cirrhosis'"),
         ({"performance_status": 5}, "performance_status", "less than or equal to 4"),
         ({"performance_status": True}, "performance_status", "valid integer"),
         ({"symptomatic": "yes"}, "symptomatic", "valid boolean"),

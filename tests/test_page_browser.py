@@ -366,6 +366,23 @@ def test_an_unknown_surgeons_assessment_shows_what_resection_depends_on(watched:
     watched.assert_clean()
 
 
+def test_liver_function_starts_unknown_and_the_page_says_what_it_would_change(watched: Watched) -> None:
+    page = watched.page
+    page.goto("/")
+    liver = form(page).locator("[data-field='liver_function']")
+    expect(liver.get_by_label("Unknown", exact=True)).to_be_checked()
+    form(page).get_by_label("Primary site").select_option("colorectal")
+    form(page).get_by_label("Number of liver lesions").fill("5")
+    form(page).get_by_label("Largest lesion (cm)").fill("2")
+    sent = explain(page)
+    assert "liver_function" not in sent
+    note = card(page, "not-discussed", "external_radiotherapy").locator(
+        ".depends-on li[data-depends-on='liver_function']"
+    )
+    expect(note).to_have_text(re.compile(r"^Depends on liver function: would be commonly discussed if cirrhosis"))
+    watched.assert_clean()
+
+
 def test_the_rulebook_digest_is_shown_beside_its_version(watched: Watched, live_server: str) -> None:
     page = watched.page
     page.goto(COLORECTAL_LINK)
