@@ -190,13 +190,13 @@ class ItemBuilder:
                 "change": factor,
                 "before": b.key,
                 "after": a.key,
+                "case_after": case_after,
             }
             change_item = Item(
                 id=f"{eid}.change.{group}.{cat}",
                 type="change",
                 prompt=f"Suppose {factor.text}. How would the sources then describe {a.label}?",
                 choices=STATUS_CHOICES,
-                case_after=case_after,
                 key=ItemKey(status=a.key, basis=a.basis),
                 **common,
             )

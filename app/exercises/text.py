@@ -31,8 +31,12 @@ LEVEL: dict[KeyStatus, int] = {"not_discussed": 0, "depends": 1, "discussed": 2}
 FIELD_ORDER = {name: i for i, name in enumerate(Case.model_fields)}
 
 
+# Inputs whose name alone reads badly in a sentence.
+FIELD_WORDS = {"largest_lesion_cm": "largest lesion (cm)", "performance_status": "ECOG performance status"}
+
+
 def field_words(field: str) -> str:
-    return field.replace("_", " ")
+    return FIELD_WORDS.get(field, field.replace("_", " "))
 
 
 def value_words(value: Any) -> str:
