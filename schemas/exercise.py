@@ -106,7 +106,9 @@ class Item(Out):
     choices: list[Choice]
     group: str | None = Field(default=None, description="change and concordance: the change the item is about.")
     change: FactorChange | None = None
-    case_after: Case | None = Field(default=None, description="change and concordance: the case with the one factor changed.")
+    case_after: Case | None = Field(
+        default=None, description="change, concordance: the case with the one factor changed."
+    )
     before: KeyStatus | None = Field(default=None, description="change: the engine's answer before the change.")
     after: KeyStatus | None = Field(default=None, description="change: the engine's answer after the change.")
     key: ItemKey | None = None

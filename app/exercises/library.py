@@ -43,7 +43,7 @@ def load_library(folder: Path, book: Rulebook, seeds_dir: Path | None) -> Librar
     paths = sorted(root.glob("*.yaml"))
     if len(paths) > MAX_FILES:
         errors.add(str(folder), f"{len(paths)} vignette files, more than {MAX_FILES}")
-        errors.raise_if_any("invalid exercise library")
+        _raise_if_any(errors)
     texts = SourceTexts(seeds_dir, book.sources) if seeds_dir is not None else None
     found: dict[str, VignetteFile] = {}
     for path in paths:
@@ -53,8 +53,13 @@ def load_library(folder: Path, book: Rulebook, seeds_dir: Path | None) -> Librar
             continue
         _check(vignette, path.stem, book, texts, where, errors)
         found[vignette.id] = vignette
-    errors.raise_if_any("invalid exercise library")
+    _raise_if_any(errors)
     return Library(found, root)
+
+
+def _raise_if_any(errors: Errors) -> None:
+    if errors.lines:
+        raise ExerciseLibraryError("invalid exercise library:\n  " + "\n  ".join(errors.lines))
 
 
 def _parse(path: Path, root: Path, where: str, errors: Errors) -> VignetteFile | None:
