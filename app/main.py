@@ -22,7 +22,7 @@ from app.head import HeadAsGet
 from app.limits import Busy, Limits, busy
 from app.observability import RequestContext, configure_logging
 from app.openapi import customise_openapi
-from app.routes import batch, catalogue, exercises, explain, health, page, ready
+from app.routes import batch, catalogue, exercise_page, exercises, explain, health, page, ready
 from app.security import SecurityHeaders, security_middleware
 from app.settings import Settings
 from app.startup import build_service
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(batch.router(settings))
     app.include_router(ready.router)
+    app.include_router(exercise_page.router)  # the exercise page at /exercises (issue 15)
     return app
 
 

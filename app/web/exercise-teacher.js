@@ -1,0 +1,49 @@
+// The teacher's view: every vignette with its objectives, difficulty and tags, and the export links
+// (GET /v1/exercises/export), whose seed and variants follow the two inputs above them.
+import { el, showFieldError, wholeNumber } from "./exercise-dom.js";
+
+const seedInput = document.getElementById("export-seed");
+const variantsInput = document.getElementById("export-variants");
+const errorBox = document.getElementById("export-error");
+
+function exportQuery() {
+  const seed = wholeNumber(seedInput, "The seed", 0, 2147483647);
+  const variants = wholeNumber(variantsInput, "The number of variants", 0, 5);
+  let problem = null;
+  if (seed instanceof Error) problem = seed.message;
+  else if (variants instanceof Error) problem = variants.message;
+  else if (variants && seed === null) problem = "Variants need a seed: the links export the vignettes alone until one is given.";
+  showFieldError(errorBox, problem ? [seed instanceof Error || seed === null ? seedInput : variantsInput] : [seedInput, variantsInput], problem);
+  if (problem || seed === null) return "";
+  return `&seed=${seed}&variants=${variants || 0}`;
+}
+
+function updateLinks() {
+  const query = exportQuery();
+  for (const link of document.querySelectorAll("#export-links a[data-format]")) {
+    link.href = `/v1/exercises/export?format=${link.dataset.format}${query}`;
+  }
+}
+
+function vignetteRows(summaries) {
+  document.querySelector("#vignette-table tbody").replaceChildren(
+    ...summaries.map((v) =>
+      el(
+        "tr",
+        { "data-vignette": v.id },
+        el("th", { scope: "row" }, el("span", { class: "vignette-title" }, v.title), el("br"), el("code", {}, v.id)),
+        el("td", {}, v.difficulty),
+        el("td", {}, v.tags.join(", ")),
+        el("td", {}, el("ul", {}, v.objectives.map((o) => el("li", {}, o)))),
+      ),
+    ),
+  );
+}
+
+export function setUpTeacher(summaries) {
+  vignetteRows(summaries);
+  seedInput.addEventListener("input", updateLinks);
+  variantsInput.addEventListener("input", updateLinks);
+  document.getElementById("export-form").addEventListener("submit", (event) => event.preventDefault());
+  updateLinks();
+}
