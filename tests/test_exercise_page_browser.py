@@ -19,7 +19,11 @@ from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request,
 
 from app.citations import normalise
 from app.routes.page import CONTENT_SECURITY_POLICY
+from app.settings import Settings
 from tests.browser import CHROMIUM_ARGS, artifact, chromium_path
+from tests.live_server import serve_process
+from tests.test_exercise_wording import LEARNING_CLAIM
+from tests.test_wording_and_citations import FORBIDDEN
 
 pytestmark = pytest.mark.browser  # and `server`, through the live_server fixture
 
@@ -140,8 +144,8 @@ def axe_violations(page: Page) -> list[str]:
     ]
 
 
-def title_of(live_server: str, vignette: str) -> str:
-    summaries = httpx.get(f"{live_server}/v1/exercises").json()
+def title_of(base_url: str, vignette: str, headers: dict[str, str] | None = None) -> str:
+    summaries = httpx.get(f"{base_url}/v1/exercises", headers=headers).json()
     return str(next(s["title"] for s in summaries if s["id"] == vignette))
 
 
@@ -202,6 +206,11 @@ def test_a_practice_round_gives_feedback_on_every_item_and_the_score_the_api_giv
         document = (seeds / titles[title]["document"]).read_text(encoding="utf-8")
         assert normalise(figure.locator("blockquote").inner_text().strip("“”")) in normalise(document)
     expect(page.locator(".feedback .because").first).not_to_be_empty()
+    # A change item shows the answer before and after the change; a concordance item says what its key is not.
+    expect(page.locator(".item-change .feedback .before-after").first).to_contain_text("Before the change: ")
+    expect(page.locator(".item-concordance .concordance-note").first).to_have_text(
+        "Keyed by the rulebook, not a validated script concordance test."
+    )
 
     with page.expect_request(lambda r: r.url.endswith(f"/v1/exercises/{VIGNETTE}/answers")) as sent:
         page.get_by_role("button", name="Finish and see the score").click()
@@ -216,6 +225,14 @@ def test_a_practice_round_gives_feedback_on_every_item_and_the_score_the_api_giv
     assert missed == [m["rule"] for m in report["most_missed_rules"]] and missed
     expect(score.locator(".disclaimer")).to_contain_text(DISCLAIMER_WORDS)
     page.screenshot(path=artifact("exercise-score.png"), full_page=False)
+
+    # The page's own words, outside the quotes, direct nobody and claim no learning effect.
+    words = page.locator("body").evaluate(
+        "(b) => { const c = b.cloneNode(true); c.querySelectorAll('blockquote').forEach((q) => q.remove());"
+        " return c.innerText; }"
+    )
+    assert not FORBIDDEN.search(words), FORBIDDEN.search(words)
+    assert not LEARNING_CLAIM.search(words), LEARNING_CLAIM.search(words)
     watched.assert_clean()
 
 
@@ -250,6 +267,11 @@ def test_test_mode_withholds_the_feedback_until_the_end(watched: Watched, live_s
     unanswered = page.locator(f'.item[data-item="{items[2]["id"]}"] .feedback')
     expect(unanswered.locator(".verdict")).to_contain_text("Not answered (score 0)")
     expect(unanswered.locator(".answer-vs-key .yours dd")).to_have_text("no answer")
+
+    # Another exercise: the list of vignettes comes back, and the finished one goes.
+    page.get_by_role("button", name="Choose another exercise").click()
+    expect(page.locator("#start-heading")).to_be_focused()
+    expect(page.locator(".item")).to_have_count(0)
     watched.assert_clean()
 
 
@@ -361,3 +383,30 @@ def test_axe_finds_no_serious_or_critical_violation(watched: Watched, live_serve
     expect(page.locator("#export-error")).to_be_visible()
     assert axe_violations(page) == [], "the teacher view with a message"
     watched.assert_clean()
+
+
+def test_with_an_api_key_the_page_sends_the_key_the_mdt_page_keeps_for_the_tab(
+    browser: Browser, app_settings: Settings
+) -> None:
+    key = "exercise-page-test-key"
+    with serve_process(app_settings.model_copy(update={"api_key": key})) as base_url:
+        context = browser.new_context(base_url=base_url, accept_downloads=True)
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            page = context.new_page()
+            page.goto("/exercises")
+            expect(page.locator("#vignette-list")).to_contain_text("asks for an API key")
+            page.evaluate(f"sessionStorage.setItem('livermets-api-key', '{key}')")
+            page.reload()
+            start(page, title_of(base_url, VIGNETTE, {"X-API-Key": key}), "practice")
+            box = page.locator("#item-1")
+            box.locator("input[type=radio]").first.check()
+            box.get_by_role("button", name="Check answer").click()
+            expect(box.locator(".feedback .disclaimer")).to_contain_text(DISCLAIMER_WORDS)
+            page.get_by_role("tab", name="Teacher").click()
+            with page.expect_download() as download_info:
+                page.get_by_role("link", name="Printable handout").click()
+            assert download_info.value.suggested_filename.endswith(".html")
+            assert b"multidisciplinary team (MDT)" in Path(download_info.value.path()).read_bytes()
+        finally:
+            context.close()

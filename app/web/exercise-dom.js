@@ -17,6 +17,20 @@ export function el(tag, attributes, ...children) {
 
 export class ApiError extends Error {}
 
+// When the server protects /v1/ with an API key, the MDT page (/) keeps the key for the browser tab
+// under this name; this page, in the same tab, sends it too.
+const API_KEY_STORE = "livermets-api-key";
+
+export function apiKeyHeaders() {
+  let key = "";
+  try {
+    key = sessionStorage.getItem(API_KEY_STORE) || "";
+  } catch {
+    // Storage refused (a privacy setting): no key, and a 401 says how to give one.
+  }
+  return key ? { "X-API-Key": key } : {};
+}
+
 // The first message of an error answer, whichever shape the error machinery gives it.
 function problemText(body) {
   const listed = body && (body.errors || body.detail || body.problems);
@@ -28,12 +42,16 @@ function problemText(body) {
 async function send(path, init) {
   let response;
   try {
-    response = await fetch(path, { ...init, headers: { accept: "application/json", ...(init.headers || {}) } });
+    const headers = { accept: "application/json", ...apiKeyHeaders(), ...(init.headers || {}) };
+    response = await fetch(path, { ...init, headers });
   } catch {
     throw new ApiError("The service could not be reached. Check the connection and try again.");
   }
   const body = await response.json().catch(() => null);
   if (response.ok) return body;
+  if (response.status === 401) {
+    throw new ApiError("This server asks for an API key: set it on the MDT-preparation page (/) in this browser tab, then come back.");
+  }
   if (response.status === 503) throw new ApiError("The service is busy or still starting. Try again in a moment.");
   const detail = problemText(body);
   throw new ApiError(`The service answered with an error (${response.status}${detail ? `: ${detail}` : ""}).`);

@@ -1,6 +1,6 @@
 // The teacher's view: every vignette with its objectives, difficulty and tags, and the export links
 // (GET /v1/exercises/export), whose seed and variants follow the two inputs above them.
-import { el, showFieldError, wholeNumber } from "./exercise-dom.js";
+import { apiKeyHeaders, el, showFieldError, wholeNumber } from "./exercise-dom.js";
 
 const seedInput = document.getElementById("export-seed");
 const variantsInput = document.getElementById("export-variants");
@@ -40,7 +40,29 @@ function vignetteRows(summaries) {
   );
 }
 
+// A plain link cannot send the API key; with a key set, the file is fetched with it and saved from memory.
+async function downloadWithKey(event) {
+  const link = event.target.closest("a[data-format]");
+  const headers = apiKeyHeaders();
+  if (!link || !Object.keys(headers).length) return;
+  event.preventDefault();
+  const response = await fetch(link.href, { headers }).catch(() => null);
+  if (!response || !response.ok) {
+    showFieldError(errorBox, [], `The export could not be downloaded (${response ? response.status : "no answer"}).`);
+    return;
+  }
+  const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "");
+  const url = URL.createObjectURL(await response.blob());
+  const save = el("a", { href: url, download: name ? name[1] : "" });
+  document.body.append(save);
+  save.click();
+  save.remove();
+  // Revoked later, not at once: some browsers read the blob after click() returns.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 export function setUpTeacher(summaries) {
+  document.getElementById("export-links").addEventListener("click", downloadWithKey);
   vignetteRows(summaries);
   seedInput.addEventListener("input", updateLinks);
   variantsInput.addEventListener("input", updateLinks);
