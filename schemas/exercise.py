@@ -151,7 +151,7 @@ class AnswerSheet(Out):
     answers: dict[str, StrictStr | StrictInt] = Field(
         description="Item id -> answer: a status (`discussed`, `not_discussed`, `depends`) for status and change "
         "items, a choice value for why_not, an integer -2..2 for concordance.",
-        max_length=2000,
+        max_length=1000,
     )
 
 

@@ -133,6 +133,7 @@ ANSWER_EXAMPLES: dict[str, dict[str, Any]] = {
     responses={
         **NOT_FOUND,
         **BUSY,
+        413: {"description": "Body too large"},
         422: {"description": "Invalid answers: an item id not in the exercise, or an answer not among its choices"},
     },
 )
