@@ -288,6 +288,14 @@ def test_an_item_can_be_answered_and_checked_with_the_keyboard_alone(watched: Wa
                 return
         raise AssertionError(f"Tab never reached {pattern}")
 
+    # The two views are tabs: the arrow keys move between them.
+    tab_to("tab-learner")
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Teacher")).to_be_focused()
+    expect(page.get_by_role("tabpanel", name="Teacher")).to_be_visible()
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_role("tabpanel", name="Learner")).to_be_visible()
+
     tab_to(r"vignette=.+")
     page.keyboard.press("Space")  # the first vignette in the list
     chosen = page.evaluate("document.activeElement.value")
@@ -356,6 +364,14 @@ def test_the_teacher_view_lists_the_vignettes_and_its_export_links_download_file
         link.click()
     data = Path(download_info.value.path()).read_bytes()
     assert data.startswith(b"<?xml") and b"--" in data  # variant ids are the vignette's id, "--", the change
+
+    # From a row, the teacher opens the vignette in the learner view, chosen and ready to start.
+    last = summaries[-1]
+    page.get_by_role("button", name=f"Try it as a learner: {last['title']}").click()
+    expect(page.get_by_role("tab", name="Learner")).to_have_attribute("aria-selected", "true")
+    chosen = page.locator(f'input[name="vignette"][value="{last["id"]}"]')
+    expect(chosen).to_be_checked()
+    expect(chosen).to_be_focused()
     watched.assert_clean()
 
 

@@ -52,6 +52,14 @@ function dependsList(dependsOn) {
   );
 }
 
+// The reasons after a change and before it; the same rules on both sides are listed once.
+function changeReasons(fb) {
+  if (!(fb.before && fb.after)) return [reasonList("Why", fb.reasons)];
+  const rules = (statements) => statements.map((s) => s.rule).join(" ");
+  if (rules(fb.reasons) === rules(fb.reasons_before)) return [reasonList("Why (the same rules before and after the change)", fb.reasons)];
+  return [reasonList("Why, after the change", fb.reasons), reasonList("Why, before the change", fb.reasons_before)];
+}
+
 function verdict(result) {
   if (result.feedback.correct) return "Matches the key";
   if (result.answer === null) return "Not answered (score 0)";
@@ -80,8 +88,7 @@ export function feedbackContent(result, label) {
     changed,
     el("p", { class: "category-status" }, `${fb.before && fb.after ? "After the change, the" : "For this case, the"} sources describe this category as ${status}${basis}.`),
     dependsList(fb.depends_on),
-    reasonList(fb.before && fb.after ? "Why, after the change" : "Why", fb.reasons),
-    reasonList("Why, before the change", fb.reasons_before),
+    ...changeReasons(fb),
     !anyQuote && fb.citations.length ? el("div", { class: "reasons" }, el("h6", {}, "The sources"), fb.citations.map(citationFigure)) : null,
     fb.note ? el("p", { class: "note" }, fb.note) : null,
     el("p", { class: "disclaimer" }, fb.disclaimer),

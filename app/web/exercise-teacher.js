@@ -31,7 +31,15 @@ function vignetteRows(summaries) {
       el(
         "tr",
         { "data-vignette": v.id },
-        el("th", { scope: "row" }, el("span", { class: "vignette-title" }, v.title), el("br"), el("code", {}, v.id)),
+        el(
+          "th",
+          { scope: "row" },
+          el("span", { class: "vignette-title" }, v.title),
+          el("br"),
+          el("code", {}, v.id),
+          el("br"),
+          el("button", { type: "button", class: "secondary try-it", "data-vignette": v.id, "aria-label": `Try it as a learner: ${v.title}` }, "Try it as a learner"),
+        ),
         el("td", {}, v.difficulty),
         el("td", {}, v.tags.join(", ")),
         el("td", {}, el("ul", {}, v.objectives.map((o) => el("li", {}, o)))),
@@ -61,7 +69,11 @@ async function downloadWithKey(event) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-export function setUpTeacher(summaries) {
+export function setUpTeacher(summaries, tryIt) {
+  document.querySelector("#vignette-table tbody").addEventListener("click", (event) => {
+    const button = event.target.closest("button.try-it");
+    if (button) tryIt(button.dataset.vignette);
+  });
   document.getElementById("export-links").addEventListener("click", downloadWithKey);
   vignetteRows(summaries);
   seedInput.addEventListener("input", updateLinks);

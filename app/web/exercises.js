@@ -43,6 +43,7 @@ function setUpTabs() {
       select(tabs[(moves[event.key] + tabs.length) % tabs.length], true);
     });
   });
+  return (panelId) => select(tabs.find((tab) => tab.getAttribute("aria-controls") === panelId), false);
 }
 
 // ---- choosing an exercise ------------------------------------------------------------------
@@ -233,8 +234,18 @@ exerciseBox.addEventListener("click", (event) => {
 exerciseBox.addEventListener("change", countAnswered);
 startForm.addEventListener("submit", start);
 
+// The teacher's "Try it" on a vignette: the learner view with that vignette chosen.
+function tryAsLearner(showPanel, id) {
+  if (round) showChooser(true);
+  showPanel("learner");
+  const radio = startForm.querySelector(`input[name="vignette"][value="${CSS.escape(id)}"]`);
+  radio.checked = true;
+  radio.focus();
+  announce("Vignette chosen in the learner view: pick the mode and start.");
+}
+
 async function boot() {
-  setUpTabs();
+  const showPanel = setUpTabs();
   let summaries;
   try {
     [summaries] = await Promise.all([getJson("/v1/exercises"), loadSources()]);
@@ -243,7 +254,7 @@ async function boot() {
     return;
   }
   vignetteChoices(summaries);
-  setUpTeacher(summaries);
+  setUpTeacher(summaries, (id) => tryAsLearner(showPanel, id));
   const health = await getJson("/healthz").catch(() => null);
   if (health && health.rulebook) document.getElementById("rulebook-stamp").textContent = stampText(health.rulebook);
 }
