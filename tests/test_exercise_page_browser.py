@@ -112,8 +112,7 @@ def api_score(live_server: str, vignette: str, sheet: dict[str, Any]) -> dict[st
 
 
 def shown_score(report: dict[str, Any]) -> str:
-    score = report["score"]
-    text = str(int(score)) if float(score).is_integer() else f"{score:.2f}".rstrip("0")
+    text = f"{report['score']:.2f}".rstrip("0").rstrip(".")
     return f"Item score: {text} of {report['max_score']}"
 
 
@@ -176,7 +175,8 @@ def test_a_practice_round_gives_feedback_on_every_item_and_the_score_the_api_giv
         box.get_by_role("button", name="Check answer").click()
         feedback = box.locator(".feedback")
         expect(feedback).to_be_visible()
-        expect(feedback).to_be_focused()  # focus moves to the feedback ...
+        expect(feedback).to_be_focused()  # focus moves to the feedback, named by its verdict ...
+        expect(feedback).to_have_accessible_name(re.compile(f"^Item {number}: "))
         expect(page.locator("#status")).to_contain_text(f"Item {number}: ")  # ... and the live region says so
         matches = next(i for i in items if i["id"] == item_id)
         hit = answers[item_id] == keyed_answer(matches)

@@ -66,8 +66,9 @@ function verdict(result) {
   return result.score > 0 ? `Near the key (score ${formatScore(result.score)} of 1)` : "Does not match the key";
 }
 
+// Scores are sums of quarters: at most two decimals, trailing zeros dropped (25, 25.5, 25.25).
 export function formatScore(value) {
-  return Number.isInteger(value) ? String(value) : value.toFixed(2).replace(/0$/, "");
+  return String(Number(value.toFixed(2)));
 }
 
 // The feedback box under an item; `label` names the item ("Item 4") for its heading.
@@ -78,7 +79,7 @@ export function feedbackContent(result, label) {
   const changed = fb.before && fb.after ? el("p", { class: "before-after" }, `Before the change: ${STATUS_TEXT[fb.before]}. After it: ${STATUS_TEXT[fb.after]}.`) : null;
   const anyQuote = fb.reasons.some((s) => s.citations.length);
   return [
-    el("h5", { class: "verdict" }, `${label}: ${verdict(result)}`),
+    el("h5", { class: "verdict", id: `${result.id}-verdict` }, `${label}: ${verdict(result)}`),
     el(
       "dl",
       { class: "answer-vs-key" },

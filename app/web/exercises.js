@@ -156,6 +156,9 @@ function showFeedback(box, result) {
   const feedback = box.querySelector(".feedback");
   feedback.className = `feedback ${result.feedback.correct ? "correct" : "incorrect"}`;
   feedback.replaceChildren(...feedbackContent(result, `Item ${box.dataset.number}`));
+  // Named by its verdict, so a screen reader landing on it hears which item and whether it matched.
+  feedback.setAttribute("role", "group");
+  feedback.setAttribute("aria-labelledby", `${result.id}-verdict`);
   feedback.hidden = false;
   lock(box);
 }
@@ -166,7 +169,8 @@ async function check(box) {
   const fieldset = box.querySelector("fieldset");
   if (answer === undefined) {
     showFieldError(error, [], "Choose an answer first.");
-    fieldset.setAttribute("aria-describedby", `${error.id} ${fieldset.getAttribute("aria-describedby") || ""}`.trim());
+    const described = (fieldset.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== error.id);
+    fieldset.setAttribute("aria-describedby", [error.id, ...described].join(" "));
     box.querySelector("input[type=radio]").focus();
     announce(`Item ${box.dataset.number}: choose an answer first.`);
     return;
