@@ -62,6 +62,20 @@ class Out(BaseModel):
 
 
 class ExerciseSummary(Out):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "crc-solitary-fit",
+                    "title": "A single colorectal liver metastasis in a fit patient",
+                    "objectives": ["Name the local treatments the sources describe for a single small metastasis."],
+                    "difficulty": "introductory",
+                    "tags": ["colorectal", "boundary-size"],
+                }
+            ]
+        }
+    )
+
     id: str
     title: str
     objectives: list[str]
@@ -92,7 +106,44 @@ class ItemKey(Out):
 
 
 class Item(Out):
-    """One scored question about one category. `key`, `before` and `after` are left out unless asked for."""
+    """One scored question about one category. `key`, `before` and `after` are null unless asked for."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "crc-solitary-fit.concordance.lesion_count-4.ablation",
+                    "type": "concordance",
+                    "exercise": "crc-solitary-fit",
+                    "parent": None,
+                    "category": "ablation",
+                    "label": "Ablation",
+                    "prompt": "Considering Ablation for this case, you learn that lesion count is 4 (instead of 1). "
+                    "Ablation becomes:",
+                    "choices": [{"value": -2, "text": "-2: much less likely to be commonly discussed"}],
+                    "group": "crc-solitary-fit.lesion_count-4",
+                    "change": {
+                        "field": "lesion_count",
+                        "before": 1,
+                        "after": 4,
+                        "text": "lesion count is 4 (instead of 1)",
+                    },
+                    "case_after": {
+                        "primary_site": "colorectal",
+                        "lesion_count": 4,
+                        "largest_lesion_cm": 2.0,
+                        "extrahepatic_disease": "none",
+                        "liver_function": "normal",
+                        "performance_status": 0,
+                    },
+                    "before": "discussed",
+                    "after": "not_discussed",
+                    "key": {"status": "not_discussed", "basis": None, "option": None, "value": -2},
+                    "note": CONCORDANCE_NOTE,
+                }
+            ]
+        }
+    )
 
     id: str = Field(description="Stable: exercise id, type, then the change and category it is about.")
     type: ItemType
@@ -147,7 +198,7 @@ class AnswerSheet(Out):
         "of the exercise (and its variants) is scored, unanswered ones 0, and feedback comes for all of them.",
     )
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="The seed the variants were made with.")
-    variants: int = Field(default=0, ge=0, le=MAX_VARIANTS)
+    variants: int = Field(default=0, ge=0, le=MAX_VARIANTS, description="Variants per vignette; none without `seed`.")
     answers: dict[str, StrictStr | StrictInt] = Field(
         description="Item id -> answer: a status (`discussed`, `not_discussed`, `depends`) for status and change "
         "items, a choice value for why_not, an integer -2..2 for concordance.",

@@ -196,3 +196,8 @@ def test_the_exercise_endpoints_are_published_with_examples(api: TestClient) -> 
     assert {"application/xml", "application/zip", "application/octet-stream", "text/html"} <= set(
         export["responses"]["200"]["content"]
     )
+
+
+def test_variants_without_a_seed_make_no_variants(api: TestClient) -> None:
+    body = api.get(f"/v1/exercises/{VID}?variants=2").json()
+    assert body["variants"] == [] and body["seed"] is None

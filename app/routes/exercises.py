@@ -36,7 +36,9 @@ Seed = Annotated[
     int | None,
     Query(ge=0, le=MAX_SEED, description="Seed of the generated variants: the same seed, the same variants."),
 ]
-Count = Annotated[int, Query(ge=0, le=MAX_VARIANTS, description="Generated variants per vignette (needs `seed`).")]
+Count = Annotated[
+    int, Query(ge=0, le=MAX_VARIANTS, description="Generated variants per vignette; none without `seed`.")
+]
 
 
 async def exercises(request: Request) -> Exercises:
