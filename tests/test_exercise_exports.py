@@ -179,3 +179,11 @@ def test_the_command_line_writes_the_same_export(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr.decode()
     assert out.read_bytes() == export("handout")
+
+
+def test_an_export_of_chosen_vignettes_holds_only_those(api: TestClient) -> None:
+    response = api.get("/v1/exercises/export?format=moodle-xml&ids=lung-unfit")
+    names = [q.findtext("name/text", "") for q in ET.fromstring(response.content) if q.get("type") == "multichoice"]
+    assert names and all(n.startswith("lung-unfit.") for n in names)
+    missing = api.get("/v1/exercises/export?format=handout&ids=lung-unfit,no-such-vignette")
+    assert missing.status_code == 404 and "no-such-vignette" in missing.json()["detail"][0]["message"]

@@ -44,12 +44,17 @@ def file_name(fmt: ExportFormat, seed: int | None, variants: int) -> str:
     return f"livermets-exercises{seeded}.{FILES[fmt].suffix}"
 
 
-def export(fmt: ExportFormat, seed: int | None = None, variants: int = 0) -> bytes:
-    """Build the service from the LIVERMETS_* settings, load the vignettes and export them."""
+def export(fmt: ExportFormat, seed: int | None = None, variants: int = 0, only: list[str] | None = None) -> bytes:
+    """Build the service from the LIVERMETS_* settings, load the vignettes and export them (or `only` these;
+    an unknown id is a ValueError)."""
     from app.exercises.service import load_exercises
     from app.settings import Settings
     from app.startup import build_service
 
     settings = Settings.from_env()
     svc = build_service(settings)
-    return render_export(load_exercises(svc, settings.exercises_dir, settings.seeds_dir), fmt, seed, variants)
+    exercises = load_exercises(svc, settings.exercises_dir, settings.seeds_dir)
+    unknown = [i for i in only or [] if i not in exercises.library.vignettes]
+    if unknown:
+        raise ValueError(f"no exercise {unknown[0]!r} in {settings.exercises_dir}")
+    return render_export(exercises, fmt, seed, variants, only)

@@ -62,7 +62,7 @@ async def list_exercises(ex: ExercisesDep) -> list[ExerciseSummary]:
 
 @router.get(
     "/export",
-    summary="Every vignette as a Moodle XML, QTI 1.2 (Canvas), Anki or printable handout file",
+    summary="The vignettes (all, or those in `ids`) as a Moodle XML, QTI 1.2 (Canvas), Anki or handout file",
     response_class=Response,
     responses={
         200: {
@@ -74,6 +74,7 @@ async def list_exercises(ex: ExercisesDep) -> list[ExerciseSummary]:
             },
         },
         **BUSY,
+        404: {"model": ErrorResponse, "description": "An id in `ids` names no exercise"},
     },
 )
 async def export(
@@ -82,8 +83,16 @@ async def export(
     fmt: Annotated[ExportFormat, Query(alias="format", description="The file format.")],
     seed: Seed = None,
     variants: Count = 0,
+    ids: Annotated[
+        str | None,
+        Query(max_length=2000, description="Comma-separated vignette ids to export (default: every vignette)."),
+    ] = None,
 ) -> Response:
-    data = await limits.what_if.run(render_export, ex, fmt, seed, variants)
+    only = [i.strip() for i in ids.split(",") if i.strip()] if ids is not None else None
+    unknown = [i for i in only or [] if i not in ex.library.vignettes]
+    if unknown:
+        return error_response(404, "not_found", [problem("query.ids", f"no exercise {unknown[0][:80]!r}")])
+    data = await limits.what_if.run(render_export, ex, fmt, seed, variants, only)
     disposition = f'attachment; filename="{file_name(fmt, seed, variants)}"'
     return Response(data, media_type=FILES[fmt].media_type, headers={"Content-Disposition": disposition})
 
