@@ -154,6 +154,14 @@ def test_a_practice_round_gives_feedback_on_every_item_and_the_score_the_api_giv
     page = watched.page
     response = page.goto("/exercises")
     assert response is not None and response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    # The same policy and headers on the page's script modules; nothing else is served from its folder.
+    for path in ("/exercises", "/exercises/assets/exercises.js", "/exercises/assets/exercise-items.js"):
+        for answer in (httpx.get(live_server + path), httpx.head(live_server + path)):
+            assert answer.status_code == 200, path
+            assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+            security = ("x-content-type-options", "referrer-policy", "x-frame-options")
+            assert [answer.headers[h] for h in security] == ["nosniff", "no-referrer", "DENY"], path
+    assert httpx.get(live_server + "/exercises/assets/index.html").status_code == 404
     start(page, title_of(live_server, VIGNETTE), "practice")
     items = keyed_items(live_server, VIGNETTE)
     answers = planned_answers(items)
