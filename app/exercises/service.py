@@ -26,7 +26,9 @@ class Exercises:
         self.disclaimer = " ".join(svc.book.meta.disclaimer.split())
         self._thresholds = thresholds(svc.book)
         self._built = lru_cache(maxsize=512)(self._build)
-        self._variants = lru_cache(maxsize=256)(self._build_variants)
+        # A class shares a seed, so few are live at once; a small cache keeps requests with ever new seeds
+        # from holding memory (each entry is up to MAX_VARIANTS built exercises).
+        self._variants = lru_cache(maxsize=32)(self._build_variants)
 
     def summaries(self) -> list[ExerciseSummary]:
         return [
