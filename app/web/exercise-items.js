@@ -48,13 +48,14 @@ function caseList(caseData) {
 // An item's choices, with the practice mode's Check button and an (empty) feedback box.
 function itemBlock(item, number, practice) {
   const id = `item-${number}`;
-  const described = [];
-  if (item.note) described.push(`${id}-note`);
+  // Only a concordance item's note belongs with the question: a status item's note names its key, so it
+  // waits for the feedback (which carries it).
+  const concordance = item.type === "concordance";
   const fieldset = el(
     "fieldset",
-    { class: "item-choices", "aria-describedby": described.join(" ") || null },
+    { class: "item-choices", "aria-describedby": concordance ? `${id}-note` : null },
     el("legend", {}, el("span", { class: "item-number" }, `Item ${number}. `), item.prompt),
-    item.note ? el("p", { class: "note concordance-note", id: `${id}-note` }, CONCORDANCE_LABEL) : null,
+    concordance ? el("p", { class: "note concordance-note", id: `${id}-note` }, CONCORDANCE_LABEL) : null,
     el(
       "div",
       { class: item.type === "concordance" ? "choices scale" : "choices" },
