@@ -50,7 +50,9 @@ async function send(path, init) {
   const body = await response.json().catch(() => null);
   if (response.ok) return body;
   if (response.status === 401) {
-    throw new ApiError("This server asks for an API key: set it on the MDT-preparation page (/) in this browser tab, then come back.");
+    throw new ApiError(
+      "This server asks for an API key: set it on the MDT-preparation page (/) in this browser tab, then come back.",
+    );
   }
   if (response.status === 503) throw new ApiError("The service is busy or still starting. Try again in a moment.");
   const detail = problemText(body);

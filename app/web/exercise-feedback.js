@@ -3,7 +3,11 @@
 // their "because", the verbatim quotes with source and section, and the MDT disclaimer.
 import { el, sourceTitle } from "./exercise-dom.js";
 
-const STATUS_TEXT = { discussed: "commonly discussed", not_discussed: "not typically discussed", depends: "depends on an input the case leaves unknown" };
+const STATUS_TEXT = {
+  discussed: "commonly discussed",
+  not_discussed: "not typically discussed",
+  depends: "depends on an input the case leaves unknown",
+};
 const BASIS_TEXT = { case: "on the facts of the case", general: "listed for liver metastases in general" };
 const TYPE_TEXT = {
   status: "Status of each category",
@@ -17,7 +21,13 @@ function citationFigure(citation) {
     "figure",
     { class: "citation" },
     el("blockquote", {}, el("p", {}, `“${citation.quote}”`)),
-    el("figcaption", {}, "— ", el("cite", {}, sourceTitle(citation.source)), citation.section ? `, section “${citation.section}”` : null),
+    el(
+      "figcaption",
+      {},
+      "— ",
+      el("cite", {}, sourceTitle(citation.source)),
+      citation.section ? `, section “${citation.section}”` : null,
+    ),
   );
 }
 
@@ -56,7 +66,8 @@ function dependsList(dependsOn) {
 function changeReasons(fb) {
   if (!(fb.before && fb.after)) return [reasonList("Why", fb.reasons)];
   const rules = (statements) => statements.map((s) => s.rule).join(" ");
-  if (rules(fb.reasons) === rules(fb.reasons_before)) return [reasonList("Why (the same rules before and after the change)", fb.reasons)];
+  if (rules(fb.reasons) === rules(fb.reasons_before))
+    return [reasonList("Why (the same rules before and after the change)", fb.reasons)];
   return [reasonList("Why, after the change", fb.reasons), reasonList("Why, before the change", fb.reasons_before)];
 }
 
@@ -76,7 +87,14 @@ export function feedbackContent(result, label) {
   const fb = result.feedback;
   const status = STATUS_TEXT[fb.category_status] || fb.category_status;
   const basis = fb.basis ? ` (${BASIS_TEXT[fb.basis]})` : "";
-  const changed = fb.before && fb.after ? el("p", { class: "before-after" }, `Before the change: ${STATUS_TEXT[fb.before]}. After it: ${STATUS_TEXT[fb.after]}.`) : null;
+  const changed =
+    fb.before && fb.after
+      ? el(
+          "p",
+          { class: "before-after" },
+          `Before the change: ${STATUS_TEXT[fb.before]}. After it: ${STATUS_TEXT[fb.after]}.`,
+        )
+      : null;
   const anyQuote = fb.reasons.some((s) => s.citations.length);
   return [
     el("h5", { class: "verdict", id: `${result.id}-verdict` }, `${label}: ${verdict(result)}`),
@@ -87,10 +105,16 @@ export function feedbackContent(result, label) {
       el("div", { class: "key" }, el("dt", {}, "The key (from the rulebook)"), el("dd", {}, fb.key_text)),
     ),
     changed,
-    el("p", { class: "category-status" }, `${fb.before && fb.after ? "After the change, the" : "For this case, the"} sources describe this category as ${status}${basis}.`),
+    el(
+      "p",
+      { class: "category-status" },
+      `${fb.before && fb.after ? "After the change, the" : "For this case, the"} sources describe this category as ${status}${basis}.`,
+    ),
     dependsList(fb.depends_on),
     ...changeReasons(fb),
-    !anyQuote && fb.citations.length ? el("div", { class: "reasons" }, el("h6", {}, "The sources"), fb.citations.map(citationFigure)) : null,
+    !anyQuote && fb.citations.length
+      ? el("div", { class: "reasons" }, el("h6", {}, "The sources"), fb.citations.map(citationFigure))
+      : null,
     fb.note ? el("p", { class: "note" }, fb.note) : null,
     el("p", { class: "disclaimer" }, fb.disclaimer),
   ].filter((node) => node); // replaceChildren() would write a null as the text "null"
@@ -107,7 +131,17 @@ function typeTable(report, items) {
     "table",
     { class: "score-table" },
     el("caption", {}, "Item scores by type"),
-    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Item type"), el("th", { scope: "col" }, "Items scored"), el("th", { scope: "col" }, "Score"))),
+    el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        el("th", { scope: "col" }, "Item type"),
+        el("th", { scope: "col" }, "Items scored"),
+        el("th", { scope: "col" }, "Score"),
+      ),
+    ),
     el(
       "tbody",
       {},
@@ -152,7 +186,13 @@ export function scoreContent(report, items, notAnswered) {
               "li",
               { "data-rule": m.rule },
               el("p", { class: "because" }, m.because),
-              el("p", { class: "rule-id" }, "Rule ", el("code", {}, m.rule), ` · behind ${m.missed} item${m.missed === 1 ? "" : "s"} scored below 1`),
+              el(
+                "p",
+                { class: "rule-id" },
+                "Rule ",
+                el("code", {}, m.rule),
+                ` · behind ${m.missed} item${m.missed === 1 ? "" : "s"} scored below 1`,
+              ),
             ),
           ),
         )

@@ -23,9 +23,17 @@ const CASE_LABELS = {
 };
 export const CONCORDANCE_LABEL = "Keyed by the rulebook, not a validated script concordance test.";
 const GROUPS = [
-  { type: "status", heading: "Status of each category", help: "For the case as given: how do the sources describe each category?" },
+  {
+    type: "status",
+    heading: "Status of each category",
+    help: "For the case as given: how do the sources describe each category?",
+  },
   { type: "change", heading: "Change one factor", help: "Predict the answer after one fact of the case changes." },
-  { type: "why_not", heading: "Why not", help: "Choose the single best answer: the fact of the case behind the status." },
+  {
+    type: "why_not",
+    heading: "Why not",
+    help: "Choose the single best answer: the fact of the case behind the status.",
+  },
   {
     type: "concordance",
     heading: "Concordance (−2 to +2)",
@@ -60,7 +68,12 @@ function itemBlock(item, number, practice) {
       "div",
       { class: item.type === "concordance" ? "choices scale" : "choices" },
       item.choices.map((choice) =>
-        el("label", {}, el("input", { type: "radio", name: `answer-${number}`, value: String(choice.value) }), ` ${choice.text}`),
+        el(
+          "label",
+          {},
+          el("input", { type: "radio", name: `answer-${number}`, value: String(choice.value) }),
+          ` ${choice.text}`,
+        ),
       ),
     ),
   );
@@ -70,7 +83,11 @@ function itemBlock(item, number, practice) {
     fieldset,
     el("p", { class: "field-error", id: `${id}-error`, hidden: true }),
     practice
-      ? el("button", { type: "button", class: "check secondary", "aria-label": `Check answer to item ${number}` }, "Check answer")
+      ? el(
+          "button",
+          { type: "button", class: "check secondary", "aria-label": `Check answer to item ${number}` },
+          "Check answer",
+        )
       : null,
     el("div", { class: "feedback", id: `${id}-feedback`, tabindex: "-1", hidden: true }),
   );
@@ -78,7 +95,9 @@ function itemBlock(item, number, practice) {
 
 function partSection(exercise, index, counter, practice) {
   const headingId = `part-${index}-heading`;
-  const heading = exercise.parent ? `Variant ${index}: ${exercise.changes.map((c) => c.text).join("; ")}` : `The vignette: ${exercise.title}`;
+  const heading = exercise.parent
+    ? `Variant ${index}: ${exercise.changes.map((c) => c.text).join("; ")}`
+    : `The vignette: ${exercise.title}`;
   const groups = GROUPS.map((group) => {
     const items = exercise.items.filter((item) => item.type === group.type);
     if (!items.length) return null;
@@ -97,7 +116,12 @@ function partSection(exercise, index, counter, practice) {
     exercise.parent
       ? el("p", {}, "The same story with this difference: ", exercise.changes.map((c) => c.text).join("; "), ".")
       : el("p", { class: "story" }, exercise.story),
-    el("details", { class: "more", open: !exercise.parent }, el("summary", {}, "The case as the rulebook reads it"), caseList(exercise.case)),
+    el(
+      "details",
+      { class: "more", open: !exercise.parent },
+      el("summary", {}, "The case as the rulebook reads it"),
+      caseList(exercise.case),
+    ),
     groups,
   );
 }
@@ -111,9 +135,27 @@ export function exerciseSheet(detail, mode) {
   return el(
     "article",
     { class: "sheet", "aria-labelledby": "exercise-heading" },
-    el("p", { class: "choose-again" }, el("button", { type: "button", id: "choose-again", class: "secondary" }, "Choose another exercise")),
+    el(
+      "p",
+      { class: "choose-again" },
+      el("button", { type: "button", id: "choose-again", class: "secondary" }, "Choose another exercise"),
+    ),
     el("h2", { id: "exercise-heading", tabindex: "-1" }, ex.title),
-    el("p", { class: "meta" }, `${ex.difficulty} · ${ex.tags.join(", ")} · ${counter.n} items · ${practice ? "practice mode" : "test mode"}`),
+    el(
+      "p",
+      { class: "meta" },
+      [
+        ex.difficulty,
+        ex.tags.join(", "),
+        detail.seed === null
+          ? null
+          : `seed ${detail.seed}, ${detail.variants.length} variant${detail.variants.length === 1 ? "" : "s"}`,
+        `${counter.n} items`,
+        practice ? "practice mode" : "test mode",
+      ]
+        .filter((part) => part)
+        .join(" · "),
+    ),
     el(
       "p",
       { class: "mode-note" },
@@ -122,13 +164,26 @@ export function exerciseSheet(detail, mode) {
         : "Test mode: answer the items, then submit. The feedback on every item and the score come at the end; items left unanswered score 0.",
     ),
     el("div", { class: "disclaimer" }, el("p", {}, detail.disclaimer)),
-    el("details", { class: "more" }, el("summary", {}, "What this vignette is meant to teach"), el("ul", {}, ex.objectives.map((o) => el("li", {}, o)))),
+    el(
+      "details",
+      { class: "more" },
+      el("summary", {}, "What this vignette is meant to teach"),
+      el(
+        "ul",
+        {},
+        ex.objectives.map((o) => el("li", {}, o)),
+      ),
+    ),
     parts,
     el(
       "div",
       { class: "finish" },
       el("p", { class: "note", id: "answered-count" }),
-      el("button", { type: "button", id: "finish-button" }, practice ? "Finish and see the score" : "Submit all answers and see the score"),
+      el(
+        "button",
+        { type: "button", id: "finish-button" },
+        practice ? "Finish and see the score" : "Submit all answers and see the score",
+      ),
     ),
     el("section", { id: "score", class: "score", tabindex: "-1", "aria-labelledby": "score-heading", hidden: true }),
   );

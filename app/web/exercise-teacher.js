@@ -12,8 +12,13 @@ function exportQuery() {
   let problem = null;
   if (seed instanceof Error) problem = seed.message;
   else if (variants instanceof Error) problem = variants.message;
-  else if (variants && seed === null) problem = "Variants need a seed: the links export the vignettes alone until one is given.";
-  showFieldError(errorBox, problem ? [seed instanceof Error || seed === null ? seedInput : variantsInput] : [seedInput, variantsInput], problem);
+  else if (variants && seed === null)
+    problem = "Variants need a seed: the links export the vignettes alone until one is given.";
+  showFieldError(
+    errorBox,
+    problem ? [seed instanceof Error || seed === null ? seedInput : variantsInput] : [seedInput, variantsInput],
+    problem,
+  );
   if (problem || seed === null) return "";
   return `&seed=${seed}&variants=${variants || 0}`;
 }
@@ -38,11 +43,28 @@ function vignetteRows(summaries) {
           el("br"),
           el("code", {}, v.id),
           el("br"),
-          el("button", { type: "button", class: "secondary try-it", "data-vignette": v.id, "aria-label": `Try it as a learner: ${v.title}` }, "Try it as a learner"),
+          el(
+            "button",
+            {
+              type: "button",
+              class: "secondary try-it",
+              "data-vignette": v.id,
+              "aria-label": `Try it as a learner: ${v.title}`,
+            },
+            "Try it as a learner",
+          ),
         ),
         el("td", {}, v.difficulty),
         el("td", {}, v.tags.join(", ")),
-        el("td", {}, el("ul", {}, v.objectives.map((o) => el("li", {}, o)))),
+        el(
+          "td",
+          {},
+          el(
+            "ul",
+            {},
+            v.objectives.map((o) => el("li", {}, o)),
+          ),
+        ),
       ),
     ),
   );

@@ -2,7 +2,16 @@
 // items and gets the feedback and the score from the API, which keys every item with the rulebook.
 // The page scores nothing itself: every verdict shown is the API's. The teacher's view is in
 // exercise-teacher.js.
-import { ApiError, el, getJson, loadSources, postJson, showFieldError, stampText, wholeNumber } from "./exercise-dom.js";
+import {
+  ApiError,
+  el,
+  getJson,
+  loadSources,
+  postJson,
+  showFieldError,
+  stampText,
+  wholeNumber,
+} from "./exercise-dom.js";
 import { feedbackContent, formatScore, scoreContent } from "./exercise-feedback.js";
 import { exerciseSheet } from "./exercise-items.js";
 import { setUpTeacher } from "./exercise-teacher.js";
@@ -43,7 +52,11 @@ function setUpTabs() {
       select(tabs[(moves[event.key] + tabs.length) % tabs.length], true);
     });
   });
-  return (panelId) => select(tabs.find((tab) => tab.getAttribute("aria-controls") === panelId), false);
+  return (panelId) =>
+    select(
+      tabs.find((tab) => tab.getAttribute("aria-controls") === panelId),
+      false,
+    );
 }
 
 // ---- choosing an exercise ------------------------------------------------------------------
@@ -99,7 +112,6 @@ function showChooser(show) {
     exerciseBox.replaceChildren();
     round = null;
     announce("");
-    document.getElementById("start-heading").setAttribute("tabindex", "-1");
     document.getElementById("start-heading").focus();
   }
 }
@@ -128,10 +140,6 @@ async function start(event) {
 }
 
 // ---- answering -----------------------------------------------------------------------------
-
-function itemBox(number) {
-  return document.getElementById(`item-${number}`);
-}
 
 // The answer chosen for an item, as the API wants it (a number on the concordance scale), or undefined.
 function answerOf(box) {
@@ -169,7 +177,9 @@ async function check(box) {
   const fieldset = box.querySelector("fieldset");
   if (answer === undefined) {
     showFieldError(error, [], "Choose an answer first.");
-    const described = (fieldset.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== error.id);
+    const described = (fieldset.getAttribute("aria-describedby") || "")
+      .split(" ")
+      .filter((id) => id && id !== error.id);
     fieldset.setAttribute("aria-describedby", [error.id, ...described].join(" "));
     box.querySelector("input[type=radio]").focus();
     announce(`Item ${box.dataset.number}: choose an answer first.`);
@@ -179,10 +189,15 @@ async function check(box) {
   const button = box.querySelector("button.check");
   button.disabled = true;
   try {
-    const report = await postJson(`/v1/exercises/${encodeURIComponent(round.id)}/answers`, sheet("practice", { [box.dataset.item]: answer }));
+    const report = await postJson(
+      `/v1/exercises/${encodeURIComponent(round.id)}/answers`,
+      sheet("practice", { [box.dataset.item]: answer }),
+    );
     const result = report.results[0];
     showFeedback(box, result);
-    announce(`Item ${box.dataset.number}: ${result.feedback.correct ? "matches the key" : "does not match the key"}. The feedback follows the item.`);
+    announce(
+      `Item ${box.dataset.number}: ${result.feedback.correct ? "matches the key" : "does not match the key"}. The feedback follows the item.`,
+    );
     box.querySelector(".feedback").focus();
   } catch (err) {
     button.disabled = false;
@@ -254,7 +269,9 @@ async function boot() {
   try {
     [summaries] = await Promise.all([getJson("/v1/exercises"), loadSources()]);
   } catch (error) {
-    vignetteList.replaceChildren(el("p", { class: "field-error" }, error instanceof ApiError ? error.message : String(error)));
+    vignetteList.replaceChildren(
+      el("p", { class: "field-error" }, error instanceof ApiError ? error.message : String(error)),
+    );
     return;
   }
   vignetteChoices(summaries);
