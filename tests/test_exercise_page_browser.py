@@ -377,6 +377,19 @@ def test_the_teacher_view_lists_the_vignettes_and_its_export_links_download_file
     data = Path(download_info.value.path()).read_bytes()
     assert data.startswith(b"<?xml") and b"--" in data  # variant ids are the vignette's id, "--", the change
 
+    # Ticked vignettes alone are exported.
+    chosen_ids = [summaries[0]["id"], summaries[-1]["id"]]
+    for summary in (summaries[0], summaries[-1]):
+        page.get_by_role("checkbox", name=f"Export {summary['title']}").check()
+    expect(page.locator("#export-selection")).to_have_text("Only the 2 vignettes ticked below are exported.")
+    expect(link).to_have_attribute(
+        "href", f"/v1/exercises/export?format=moodle-xml&seed=5&variants=1&ids={','.join(chosen_ids)}"
+    )
+    with page.expect_download() as download_info:
+        link.click()
+    data = Path(download_info.value.path()).read_bytes()
+    assert all(i.encode() in data for i in chosen_ids) and summaries[1]["id"].encode() not in data
+
     # From a row, the teacher opens the vignette in the learner view, chosen and ready to start.
     last = summaries[-1]
     page.get_by_role("button", name=f"Try it as a learner: {last['title']}").click()

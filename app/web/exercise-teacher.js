@@ -1,5 +1,6 @@
 // The teacher's view: every vignette with its objectives, difficulty and tags, and the export links
-// (GET /v1/exercises/export), whose seed and variants follow the two inputs above them.
+// (GET /v1/exercises/export), whose seed and variants follow the two inputs above them and whose
+// vignettes are those ticked in the list (all of them when none is ticked).
 import { apiKeyHeaders, el, showFieldError, wholeNumber } from "./exercise-dom.js";
 
 const seedInput = document.getElementById("export-seed");
@@ -23,11 +24,20 @@ function exportQuery() {
   return `&seed=${seed}&variants=${variants || 0}`;
 }
 
+function selectedIds() {
+  return [...document.querySelectorAll('#vignette-table input[name="export"]:checked')].map((box) => box.value);
+}
+
 function updateLinks() {
-  const query = exportQuery();
+  const ids = selectedIds();
+  const query = exportQuery() + (ids.length ? `&ids=${ids.map(encodeURIComponent).join(",")}` : "");
   for (const link of document.querySelectorAll("#export-links a[data-format]")) {
     link.href = `/v1/exercises/export?format=${link.dataset.format}${query}`;
   }
+  const many = ids.length === 1 ? "vignette ticked below is" : "vignettes ticked below are";
+  document.getElementById("export-selection").textContent = ids.length
+    ? `Only the ${ids.length} ${many} exported.`
+    : "Every vignette is exported.";
 }
 
 function vignetteRows(summaries) {
@@ -65,6 +75,17 @@ function vignetteRows(summaries) {
             v.objectives.map((o) => el("li", {}, o)),
           ),
         ),
+        el(
+          "td",
+          {},
+          el(
+            "label",
+            { class: "export-tick" },
+            el("input", { type: "checkbox", name: "export", value: v.id }),
+            " Export",
+            el("span", { class: "visually-hidden" }, ` ${v.title}`),
+          ),
+        ),
       ),
     ),
   );
@@ -100,6 +121,7 @@ export function setUpTeacher(summaries, tryIt) {
   vignetteRows(summaries);
   seedInput.addEventListener("input", updateLinks);
   variantsInput.addEventListener("input", updateLinks);
+  document.querySelector("#vignette-table tbody").addEventListener("change", updateLinks);
   document.getElementById("export-form").addEventListener("submit", (event) => event.preventDefault());
   updateLinks();
 }
