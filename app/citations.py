@@ -36,13 +36,21 @@ class SourceTexts:
                 )
             self._texts[source.id] = normalise(path.read_text(encoding="utf-8"))
 
+    def quote_problem(self, source: str, quote: str) -> str | None:
+        """Why this quote is not a verbatim passage of that source, or None when it is."""
+        text = self._texts.get(source)
+        if text is None:
+            return f"unknown source {source!r}"
+        if normalise(quote) not in text:
+            return f"quote not found verbatim in {source!r}: {quote!r}"
+        return None
+
     def problem(self, cite: CitationSpec) -> str | None:
         """Why this citation does not check out, or None when it does."""
-        text = self._texts.get(cite.source)
-        if text is None:
-            return f"unknown source {cite.source!r}"
-        if normalise(cite.quote) not in text:
-            return f"quote not found verbatim in {cite.source!r}: {cite.quote!r}"
+        found = self.quote_problem(cite.source, cite.quote)
+        if found is not None:
+            return found
+        text = self._texts[cite.source]
         if normalise(cite.section) not in text:
             return f"section heading not found in {cite.source!r}: {cite.section!r}"
         return None

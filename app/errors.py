@@ -59,7 +59,8 @@ class Problem(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: str = Field(
-        description="invalid_request, unsupported_media_type, payload_too_large, unauthorized, not_ready or busy."
+        description="invalid_request, unsupported_media_type, payload_too_large, unauthorized, not_found, not_ready or "
+        "busy."
     )
     detail: list[Problem] = Field(
         max_length=MAX_PROBLEMS + 1,

@@ -18,11 +18,12 @@ from app.errors import (
     unparsable_body,
     validation_error,
 )
+from app.exercises.service import load_exercises
 from app.head import HeadAsGet
 from app.limits import Busy, Limits, busy
 from app.observability import RequestContext, configure_logging
 from app.openapi import customise_openapi
-from app.routes import batch, catalogue, cds, explain, fhir, health, page, ready
+from app.routes import batch, catalogue, cds, exercise_page, exercises, explain, fhir, health, page, ready
 from app.security import SecurityHeaders, security_middleware
 from app.settings import Settings
 from app.startup import build_service
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings)
         app.state.service = build_service(settings)
+        app.state.exercises = load_exercises(app.state.service, settings.exercises_dir, settings.seeds_dir)
         yield
 
     # The whole middleware stack, outermost first. RequestContext is outermost, so every response
@@ -82,12 +84,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Busy, busy)
     app.add_exception_handler(StarletteHTTPException, unparsable_body)
     customise_openapi(app, settings)
-    for module in (explain, catalogue, health, page):
+    for module in (explain, catalogue, exercises, health, page):
         app.include_router(module.router)
     app.include_router(batch.router(settings))
     app.include_router(ready.router)
     app.include_router(fhir.router)  # FHIR (mCODE) Bundle in (README "EHR integration")
     app.include_router(cds.router(settings))  # CDS Hooks 2.0 (README "EHR integration")
+    app.include_router(exercise_page.router)  # the exercise page at /exercises (issue 15)
     return app
 
 

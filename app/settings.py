@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True)
 
     rules_dir: Path = PROJECT_ROOT / "rules"
+    # Teaching vignettes (app/exercises/); a missing folder means no exercises, an invalid file stops start-up.
+    exercises_dir: Path = PROJECT_ROOT / "exercises" / "vignettes"
     # false: serve quotes nobody checked, when the documents are absent and no check is recorded (app/quotes.py).
     verify_quotes: Flag = True
     # None when verify_quotes is false (declared after it so its validator can see it). Given (in code or

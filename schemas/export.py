@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from schemas.case import Case
+from schemas.exercise import VignetteFile
 from schemas.explanation import Explanation
 from schemas.rulebook import CategoriesFile, InvestigationsFile, ParametersFile, RulebookMeta, SourcesFile, TopicFile
 
@@ -21,6 +22,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "investigations-file.schema.json": InvestigationsFile,
     "sources-file.schema.json": SourcesFile,
     "rulebook-file.schema.json": RulebookMeta,
+    "vignette-file.schema.json": VignetteFile,
 }
 
 
