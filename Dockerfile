@@ -29,12 +29,14 @@ FROM ${PYTHON_IMAGE}
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /srv
 COPY rules ./rules
+COPY exercises ./exercises
 # The source documents are not ours to ship: without them the server starts on the rulebook's recorded
 # quote check (rules/quotes-verified.json) and says so in /v1/about and its log. To check every quote at
 # start-up: docker run -v "$PWD/../shared/seeds:/srv/seeds:ro" -e LIVERMETS_SEEDS_DIR=/srv/seeds ...
 # LIVERMETS_WORKERS: worker processes (docker run -e LIVERMETS_WORKERS=2 ...), read by app.serve.
 ENV PATH=/opt/venv/bin:$PATH \
     LIVERMETS_RULES_DIR=/srv/rules \
+    LIVERMETS_EXERCISES_DIR=/srv/exercises/vignettes \
     LIVERMETS_WORKERS=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1

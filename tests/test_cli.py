@@ -24,7 +24,7 @@ from app.quotes import RECORD_NAME, read_record
 from app.settings import PROJECT_ROOT
 from tests.conftest import BASE_CASE, RULES_DIR, loaded_rulebook
 
-HELP_COMMANDS = [[], ["explain"], ["batch"], ["check-rules"]]
+HELP_COMMANDS = [[], ["explain"], ["batch"], ["check-rules"], ["exercises", "export"]]
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +65,7 @@ def test_the_readme_shows_each_help_text_as_it_is(capsys: pytest.CaptureFixture[
 
 def test_the_top_help_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     text = help_text(capsys, [])
-    for command in ("explain", "batch", "check-rules", "serve"):
+    for command in ("explain", "batch", "check-rules", "exercises", "serve"):
         assert re.search(rf"^\s+{command}\s", text, re.MULTILINE), command
     assert "MDT" in text and "not medical advice" in text
 
@@ -292,3 +292,17 @@ def test_serve_serves_the_api(tmp_path: Path, seeds: Path) -> None:
             process.terminate()
             # uvicorn stops gracefully, then re-raises the SIGTERM it caught
             assert process.wait(timeout=30) in (0, -signal.SIGTERM)
+
+
+def test_exercises_export_writes_what_the_export_function_makes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from app.exercises.export import export
+
+    out = tmp_path / "quiz.xml"
+    code, _, err = run(
+        capsys, "exercises", "export", "--format", "moodle-xml", "--ids", "crc-solitary-fit", "--out", str(out)
+    )
+    assert code == 0, err
+    assert out.read_bytes() == export("moodle-xml", None, 0, ["crc-solitary-fit"])
+    assert b"<quiz" in out.read_bytes()

@@ -90,6 +90,10 @@ def test_items_come_without_keys_unless_asked(api: TestClient) -> None:
     assert plain["exercise"]["case"]["primary_site"] == "colorectal"
     assert plain["disclaimer"] and plain["rulebook"] == expected_stamp()
     assert all(i["key"] is None and i["before"] is None and i["after"] is None for i in plain["exercise"]["items"])
+    keys_in_words = ("commonly discussed", "not typically discussed", "depends")
+    assert not [
+        i["note"] for i in plain["exercise"]["items"] if i["note"] and any(w in i["note"] for w in keys_in_words)
+    ]
     assert all(i["key"]["status"] in ("discussed", "not_discussed", "depends") for i in keyed["exercise"]["items"])
     assert [i["id"] for i in plain["exercise"]["items"]] == [i["id"] for i in keyed["exercise"]["items"]]
     types = {i["type"] for i in keyed["exercise"]["items"]}

@@ -94,7 +94,10 @@ def served(image: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
     root = tmp_path_factory.mktemp("srv")
     srv = root / workdir().lstrip("/")
     srv.mkdir(parents=True)
-    shutil.copytree(RULES_DIR, srv / "rules")
+    # What the final stage copies from the project (rules/, exercises/), as `COPY <dir> ./<dir>` says.
+    final_stage = DOCKERFILE.rsplit("\nFROM ", 1)[1]
+    for folder in re.findall(r"^COPY (\w+) \./\1$", final_stage, re.MULTILINE):
+        shutil.copytree(PROJECT_ROOT / folder, srv / folder)
     env = {name: value.replace("/srv", str(srv)) for name, value in image_env().items()}
     env.update(PATH=f"{image / 'bin'}:/usr/bin:/bin", HOME=str(root))
     port = free_port()
@@ -148,3 +151,10 @@ def test_the_images_health_check_command_passes(served: tuple[str, int], image: 
 def test_the_console_script_is_installed(image: Path) -> None:
     shown = subprocess.run([image / "bin" / "livermets", "--help"], capture_output=True, text=True, env=os.environ)
     assert shown.returncode == 0 and shown.stdout.startswith("usage: livermets ")
+
+
+def test_the_image_serves_the_projects_teaching_exercises(served: tuple[str, int]) -> None:
+    url, _ = served
+    listed = httpx.get(f"{url}/v1/exercises", timeout=30).json()
+    shipped = sorted(p.stem for p in (PROJECT_ROOT / "exercises" / "vignettes").glob("*.yaml"))
+    assert sorted(e["id"] for e in listed) == shipped

@@ -8,7 +8,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from app.cli import batch, check_rules, explain
+from app.cli import batch, check_rules, exercises, explain
 
 DESCRIPTION = (
     "Explain which treatment categories five source documents describe as commonly discussed for a case of "
@@ -18,6 +18,7 @@ COMMANDS: tuple[Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"]
     explain.register,
     batch.register,
     check_rules.register,
+    exercises.register,
 )
 
 

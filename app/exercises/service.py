@@ -129,8 +129,15 @@ class Exercises:
 
 
 def _without_keys(exercise: Exercise) -> Exercise:
+    # A status item's note says how it is keyed ("Keyed commonly discussed (in general)"): withheld too.
     hidden = {"key": None, "before": None, "after": None}
-    return exercise.model_copy(update={"items": [i.model_copy(update=hidden) for i in exercise.items]})
+    return exercise.model_copy(
+        update={
+            "items": [
+                i.model_copy(update={**hidden, "note": None} if i.type == "status" else hidden) for i in exercise.items
+            ]
+        }
+    )
 
 
 def load_exercises(svc: ExplainerService, folder: Path, seeds_dir: Path | None) -> Exercises:
