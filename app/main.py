@@ -21,7 +21,7 @@ from app.head import HeadAsGet
 from app.limits import Busy, Limits, busy
 from app.observability import RequestContext, configure_logging
 from app.openapi import customise_openapi
-from app.routes import batch, catalogue, explain, health, page, ready
+from app.routes import batch, catalogue, docs, explain, health, page, ready
 from app.security import SecurityHeaders, security_middleware
 from app.settings import Settings
 from app.startup import build_service
@@ -69,6 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         middleware=middleware,
+        # /docs and /redoc are served from the app's own files (app/routes/docs.py), not a CDN.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.limits = Limits(settings.max_concurrent_what_if, settings.max_concurrent_batches)
@@ -77,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Busy, busy)
     app.add_exception_handler(StarletteHTTPException, unparsable_body)
     customise_openapi(app, settings)
-    for module in (explain, catalogue, health, page):
+    for module in (explain, catalogue, health, page, docs):
         app.include_router(module.router)
     app.include_router(batch.router(settings))
     app.include_router(ready.router)

@@ -13,16 +13,9 @@ from app.settings import Settings
 API_KEY_HEADER = "X-API-Key"
 PROTECTED_PREFIX = "/v1/"
 
-# API responses are JSON and never framed or scripted. The docs pages load Swagger UI and
-# ReDoc from their CDN, so they get a policy that allows exactly that.
+# API responses are JSON and never framed or scripted. The page (app/routes/page.py) and the docs
+# pages (app/routes/docs.py) set their own policies, which are kept.
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
-DOCS_CSP = (
-    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    b"font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    b"https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; frame-ancestors 'none'"
-)
-DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 ALWAYS = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -43,7 +36,6 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        csp = DOCS_CSP if path in DOCS_PATHS else API_CSP
         # Explanations describe a patient's case: no shared cache may keep them.
         no_store = path.startswith(PROTECTED_PREFIX)
 
@@ -53,7 +45,7 @@ class SecurityHeaders:
                 present = {name.lower() for name, _ in headers}
                 headers.extend(h for h in ALWAYS if h[0] not in present)
                 if b"content-security-policy" not in present:
-                    headers.append((b"content-security-policy", csp))
+                    headers.append((b"content-security-policy", API_CSP))
                 if no_store and b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
