@@ -1,11 +1,31 @@
-from fastapi import APIRouter
+"""The catalogue: what the service knows, for transparency and teaching. Each answer changes only
+with the rulebook, so each has an ETag and answers If-None-Match with 304 (app/caching.py)."""
 
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import TypeAdapter
+
+from app.caching import OPENAPI_RESPONSES, IfNoneMatch, catalogue_answers
 from app.core.explain import citations
 from app.core.service import ExplainerService
 from app.routes.deps import ServiceDep
 from schemas.explanation import About, CategoryOut, ConditionOut, ParameterOut, RulebookOut, RuleOut, SourceOut
 
-router = APIRouter(prefix="/v1", tags=["catalogue"])
+router = APIRouter(prefix="/v1", tags=["catalogue"], responses=OPENAPI_RESPONSES)
+
+
+def _cached(
+    request: Request,
+    svc: ExplainerService,
+    if_none_match: str | None,
+    model: Any,
+    build: Callable[[ExplainerService], object],
+) -> Response:
+    """The answer `build(svc)` as JSON of `model`, kept with its ETag (built once per rulebook)."""
+    adapter = TypeAdapter(model)
+    return catalogue_answers(request).answer(request, svc, if_none_match, lambda: adapter.dump_json(build(svc)))
 
 
 def _sources(svc: ExplainerService) -> list[SourceOut]:
@@ -13,12 +33,16 @@ def _sources(svc: ExplainerService) -> list[SourceOut]:
 
 
 @router.get("/sources", response_model=list[SourceOut], summary="The five source documents")
-async def sources(svc: ServiceDep) -> list[SourceOut]:
-    return _sources(svc)
+async def sources(svc: ServiceDep, request: Request, if_none_match: IfNoneMatch = None) -> Response:
+    return _cached(request, svc, if_none_match, list[SourceOut], _sources)
 
 
 @router.get("/about", response_model=About, summary="What the tool is for and not for, its sources and limits")
-async def about(svc: ServiceDep) -> About:
+async def about(svc: ServiceDep, request: Request, if_none_match: IfNoneMatch = None) -> Response:
+    return _cached(request, svc, if_none_match, About, _about)
+
+
+def _about(svc: ExplainerService) -> About:
     meta = svc.book.meta
     return About(
         purpose=meta.purpose.strip(),
@@ -31,7 +55,11 @@ async def about(svc: ServiceDep) -> About:
 
 
 @router.get("/categories", response_model=list[CategoryOut], summary="The treatment categories")
-async def categories(svc: ServiceDep) -> list[CategoryOut]:
+async def categories(svc: ServiceDep, request: Request, if_none_match: IfNoneMatch = None) -> Response:
+    return _cached(request, svc, if_none_match, list[CategoryOut], _categories)
+
+
+def _categories(svc: ExplainerService) -> list[CategoryOut]:
     return [
         CategoryOut(id=c.id, label=c.label, description=c.description.strip(), citations=citations(c.cites))
         for c in svc.book.categories
@@ -39,7 +67,11 @@ async def categories(svc: ServiceDep) -> list[CategoryOut]:
 
 
 @router.get("/rules", response_model=RulebookOut, summary="The whole rulebook, for transparency and teaching")
-async def rules(svc: ServiceDep) -> RulebookOut:
+async def rules(svc: ServiceDep, request: Request, if_none_match: IfNoneMatch = None) -> Response:
+    return _cached(request, svc, if_none_match, RulebookOut, _rules)
+
+
+def _rules(svc: ExplainerService) -> RulebookOut:
     book = svc.book
     return RulebookOut(
         version=book.meta.version,
