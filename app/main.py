@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
+from app.compression import GzipAnswers
 from app.errors import (
     BodySizeLimit,
     JsonBodyPolicy,
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         Middleware(SecurityHeaders),
         *security_middleware(settings),  # CORS, then the API key (each only when configured)
         Middleware(HeadAsGet),  # HEAD wherever GET is served; the layers above see the HEAD
+        Middleware(GzipAnswers),  # inside HeadAsGet: a HEAD gets the headers of its GET's gzip answer
         Middleware(RejectUnknownQuery),
         Middleware(
             BodySizeLimit,

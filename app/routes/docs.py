@@ -4,7 +4,7 @@ FastAPI's own pages load both from a CDN, so they are blank without internet (ho
 classrooms are often offline). Here every script and stylesheet comes from app/web/vendor/ (pinned
 npm releases, copied unchanged with their licences; see the README there) or app/web/, and the
 pages' Content-Security-Policy allows nothing from anywhere else. No inline script: Swagger UI is
-started by app/web/swagger-init.js, ReDoc by its own `<redoc spec-url>` element."""
+started by app/web/docs/swagger-init.js, ReDoc by its own `<redoc spec-url>` element."""
 
 from html import escape
 from pathlib import Path
@@ -41,7 +41,7 @@ ASSETS: dict[str, tuple[Path, str, str]] = {
     f"{SWAGGER_UI}.js": (WEB_DIR / "vendor" / SWAGGER_UI / "swagger-ui-bundle.js", "text/javascript", IMMUTABLE),
     f"{SWAGGER_UI}.css": (WEB_DIR / "vendor" / SWAGGER_UI / "swagger-ui.css", "text/css", IMMUTABLE),
     f"{REDOC}.js": (WEB_DIR / "vendor" / REDOC / "redoc.standalone.js", "text/javascript", IMMUTABLE),
-    "swagger-init.js": (WEB_DIR / "swagger-init.js", "text/javascript", "no-cache"),
+    "swagger-init.js": (WEB_DIR / "docs" / "swagger-init.js", "text/javascript", "no-cache"),
 }
 ASSETS_PATH = "/docs/assets"
 
