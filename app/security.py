@@ -55,15 +55,15 @@ class SecurityHeaders:
 
 
 class ApiKeyRequired:
-    """When an API key is configured, /v1/* answers 401 without it. Health, readiness, docs,
-    the OpenAPI document and the browser page stay open."""
+    """When an API key is configured, /v1/* and /metrics (what the service has been asked, how often)
+    answer 401 without it. Health, readiness, docs, the OpenAPI document and the browser page stay open."""
 
     def __init__(self, app: ASGIApp, api_key: str) -> None:
         self.app = app
         self.expected = api_key.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX):
+        if scope["type"] != "http" or not (scope["path"].startswith(PROTECTED_PREFIX) or scope["path"] == "/metrics"):
             await self.app(scope, receive, send)
             return
         given = next((v for k, v in scope.get("headers", ()) if k == b"x-api-key"), b"")
