@@ -60,7 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         Middleware(SecurityHeaders),
         *security_middleware(settings),  # CORS, then the API key (each only when configured)
         Middleware(HeadAsGet),  # HEAD wherever GET is served; the layers above see the HEAD
-        Middleware(GzipAnswers),  # inside HeadAsGet: a HEAD gets the headers of its GET's gzip answer
+        # Inside HeadAsGet, so a HEAD gets the headers of its GET's gzip answer.
+        *([Middleware(GzipAnswers)] if settings.gzip else []),
         Middleware(RejectUnknownQuery),
         Middleware(
             BodySizeLimit,

@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
 
 from app.compression import MIN_BYTES, GzipAnswers, accepts_gzip
+from app.main import create_app
+from app.settings import Settings
 from bench.cases import generate
 from tests.conftest import BASE_CASE
 
@@ -164,3 +166,12 @@ def test_gzip_ndjson_through_a_real_server(live_server: str, cases: list[dict[st
     assert coded.headers.get("transfer-encoding") == "chunked"
     lines = gzip.decompress(body).splitlines()
     assert [json.loads(line)["index"] for line in lines] == list(range(50))
+
+
+def test_gzip_can_be_switched_off(app_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIVERMETS_GZIP", "false")
+    assert Settings.from_env().gzip is False
+    with TestClient(create_app(app_settings.model_copy(update={"gzip": False}))) as plain_only:
+        response, body = _raw(plain_only, "/v1/rules", GZIP, method="GET")
+    assert "content-encoding" not in response.headers
+    assert json.loads(body)["rules"]
