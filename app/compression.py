@@ -146,7 +146,7 @@ class _Responder:
         headers: list[tuple[bytes, bytes]] = list(start.get("headers", ()))
         status: int = start["status"]
         if status == 304 and self.held_gzip_tag:  # the client holds the gzip coding: name its tag
-            headers = _with_gzip_tag(headers)
+            headers = _add_vary(_with_gzip_tag(headers))
         candidate = self._candidate(status, headers, body, more)
         if candidate:
             headers = _add_vary(headers)

@@ -93,6 +93,7 @@ def test_the_gzip_coding_has_its_own_strong_tag_and_revalidates(client: TestClie
     again = client.get("/v1/rules", headers={**GZIP, "If-None-Match": coded_tag})
     assert again.status_code == 304
     assert again.headers["etag"] == coded_tag
+    assert "accept-encoding" in again.headers["vary"].lower()
     assert client.get("/v1/rules", headers={**PLAIN, "If-None-Match": plain_tag}).status_code == 304
     # A client that no longer accepts gzip does not hold the representation it would get.
     assert client.get("/v1/rules", headers={**PLAIN, "If-None-Match": coded_tag}).status_code == 200
