@@ -16,9 +16,9 @@ the API key check (when a key is set) on every use, since a cache must ask the s
 
 import hashlib
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Header, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from app.core.service import ExplainerService
@@ -47,13 +47,20 @@ OPENAPI_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
 }
 
-IfNoneMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-None-Match",
-        description="ETags of answers already held (or `*`): when one is current, the answer is 304 with no body.",
-    ),
-]
+# Declared here rather than as a FastAPI Header parameter: any value is valid (an unknown tag is no
+# match), and a declared parameter would make FastAPI publish a validation error that cannot happen.
+OPENAPI_EXTRA: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": False,
+            "description": "ETags of answers already held (or `*`): when one is current, the answer is 304 "
+            "with no body.",
+            "schema": {"type": "string"},
+        }
+    ]
+}
 
 
 def entity_tag(rulebook_digest: str, body: bytes) -> str:
@@ -78,9 +85,7 @@ class CatalogueAnswers:
     def __init__(self) -> None:
         self._kept: dict[str, tuple[ExplainerService, bytes, str]] = {}
 
-    def answer(
-        self, request: Request, svc: ExplainerService, if_none_match: str | None, build: Callable[[], bytes]
-    ) -> Response:
+    def answer(self, request: Request, svc: ExplainerService, build: Callable[[], bytes]) -> Response:
         """The answer at this path (built by `build` the first time), or 304 when the client holds it."""
         path = request.url.path
         kept = self._kept.get(path)
@@ -90,7 +95,7 @@ class CatalogueAnswers:
             self._kept[path] = kept
         _, body, tag = kept
         headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
-        if matches(if_none_match, tag):
+        if matches(request.headers.get("if-none-match"), tag):
             return Response(status_code=304, headers=headers)
         return Response(body, media_type=JSON, headers=headers)
 

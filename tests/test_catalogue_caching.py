@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from app.main import create_app
 from app.rulebook import Rulebook
@@ -14,24 +15,32 @@ from app.settings import Settings
 from tests.conftest import BASE_CASE, RULES_DIR
 
 CATALOGUE = ["/v1/sources", "/v1/categories", "/v1/rules", "/v1/about"]
+# The plain representation: the gzip coding's own tags are tested in tests/test_compression.py.
+PLAIN = {"Accept-Encoding": "identity"}
+
+
+def get(client: TestClient, path: str, if_none_match: str | None = None) -> Response:
+    headers = PLAIN if if_none_match is None else {**PLAIN, "If-None-Match": if_none_match}
+    response: Response = client.get(path, headers=headers)
+    return response
 
 
 @pytest.mark.parametrize("path", CATALOGUE)
 def test_a_catalogue_answer_has_a_strong_tag_naming_the_rulebook(client: TestClient, book: Rulebook, path: str) -> None:
-    response = client.get(path)
+    response = get(client, path)
     assert response.status_code == 200
     tag = response.headers["etag"]
     assert tag.startswith('"') and tag.endswith('"'), "a strong tag, not W/"
     assert tag.strip('"').startswith(book.digest.removeprefix("sha256:")[:16])
     assert response.headers["cache-control"] == "no-cache"
-    assert client.get(path).headers["etag"] == tag, "the same rulebook gives the same tag"
+    assert get(client, path).headers["etag"] == tag, "the same rulebook gives the same tag"
 
 
 @pytest.mark.parametrize("path", CATALOGUE)
 def test_if_none_match_with_the_current_tag_gets_304_and_no_body(client: TestClient, path: str) -> None:
-    tag = client.get(path).headers["etag"]
+    tag = get(client, path).headers["etag"]
     for held in (tag, f"W/{tag}", f'"other", {tag}', "*"):
-        again = client.get(path, headers={"If-None-Match": held})
+        again = get(client, path, held)
         assert again.status_code == 304, held
         assert again.content == b""
         assert again.headers["etag"] == tag
@@ -39,20 +48,20 @@ def test_if_none_match_with_the_current_tag_gets_304_and_no_body(client: TestCli
 
 
 def test_a_stale_tag_gets_the_whole_answer(client: TestClient) -> None:
-    response = client.get("/v1/rules", headers={"If-None-Match": '"0000000000000000-0000000000000000"'})
+    response = get(client, "/v1/rules", '"0000000000000000-0000000000000000"')
     assert response.status_code == 200
     assert response.json()["rules"]
 
 
 def test_each_catalogue_answer_has_its_own_tag(client: TestClient) -> None:
-    tags = {client.get(path).headers["etag"] for path in CATALOGUE}
+    tags = {get(client, path).headers["etag"] for path in CATALOGUE}
     assert len(tags) == len(CATALOGUE)
 
 
 def test_head_answers_with_the_same_tag_and_304(client: TestClient) -> None:
-    tag = client.get("/v1/categories").headers["etag"]
-    assert client.head("/v1/categories").headers["etag"] == tag
-    assert client.head("/v1/categories", headers={"If-None-Match": tag}).status_code == 304
+    tag = get(client, "/v1/categories").headers["etag"]
+    assert client.head("/v1/categories", headers=PLAIN).headers["etag"] == tag
+    assert client.head("/v1/categories", headers={**PLAIN, "If-None-Match": tag}).status_code == 304
 
 
 def test_a_changed_rulebook_changes_every_tag(client: TestClient, seeds: Path, tmp_path: Path) -> None:
@@ -66,8 +75,8 @@ def test_a_changed_rulebook_changes_every_tag(client: TestClient, seeds: Path, t
     meta.write_text(text.replace("\nlimits: >-\n", "\nlimits: >-\n  One more sentence.\n", 1), encoding="utf-8")
     with TestClient(create_app(Settings(rules_dir=changed, seeds_dir=seeds))) as other:
         for path in CATALOGUE:
-            old = client.get(path).headers["etag"]
-            answer = other.get(path, headers={"If-None-Match": old})
+            old = get(client, path).headers["etag"]
+            answer = get(other, path, old)
             assert answer.status_code == 200, path
             assert answer.headers["etag"] != old
 

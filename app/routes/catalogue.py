@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import TypeAdapter
 
-from app.caching import OPENAPI_RESPONSES, IfNoneMatch, catalogue_answers
+from app.caching import OPENAPI_EXTRA, OPENAPI_RESPONSES, catalogue_answers
 from app.core.explain import citations
 from app.core.service import ExplainerService
 from app.routes.deps import ServiceDep
@@ -19,27 +19,32 @@ router = APIRouter(prefix="/v1", tags=["catalogue"], responses=OPENAPI_RESPONSES
 def _cached(
     request: Request,
     svc: ExplainerService,
-    if_none_match: str | None,
     model: Any,
     build: Callable[[ExplainerService], object],
 ) -> Response:
     """The answer `build(svc)` as JSON of `model`, kept with its ETag (built once per rulebook)."""
-    adapter = TypeAdapter(model)
-    return catalogue_answers(request).answer(request, svc, if_none_match, lambda: adapter.dump_json(build(svc)))
+    return catalogue_answers(request).answer(request, svc, lambda: TypeAdapter(model).dump_json(build(svc)))
 
 
 def _sources(svc: ExplainerService) -> list[SourceOut]:
     return [SourceOut(**s.model_dump()) for s in svc.book.sources.values()]
 
 
-@router.get("/sources", response_model=list[SourceOut], summary="The five source documents")
-async def sources(svc: ServiceDep, request: Request, if_none_match: IfNoneMatch = None) -> Response:
-    return _cached(request, svc, if_none_match, list[SourceOut], _sources)
+@router.get(
+    "/sources", response_model=list[SourceOut], summary="The five source documents", openapi_extra=OPENAPI_EXTRA
+)
+async def sources(svc: ServiceDep, request: Request) -> Response:
+    return _cached(request, svc, list[SourceOut], _sources)
 
 
-@router.get("/about", response_model=About, summary="What the tool is for and not for, its sources and limits")
-async def about(svc: ServiceDep, request: Request, if_none_match: IfNoneMatch = None) -> Response:
-    return _cached(request, svc, if_none_match, About, _about)
+@router.get(
+    "/about",
+    response_model=About,
+    summary="What the tool is for and not for, its sources and limits",
+    openapi_extra=OPENAPI_EXTRA,
+)
+async def about(svc: ServiceDep, request: Request) -> Response:
+    return _cached(request, svc, About, _about)
 
 
 def _about(svc: ExplainerService) -> About:
@@ -54,9 +59,11 @@ def _about(svc: ExplainerService) -> About:
     )
 
 
-@router.get("/categories", response_model=list[CategoryOut], summary="The treatment categories")
-async def categories(svc: ServiceDep, request: Request, if_none_match: IfNoneMatch = None) -> Response:
-    return _cached(request, svc, if_none_match, list[CategoryOut], _categories)
+@router.get(
+    "/categories", response_model=list[CategoryOut], summary="The treatment categories", openapi_extra=OPENAPI_EXTRA
+)
+async def categories(svc: ServiceDep, request: Request) -> Response:
+    return _cached(request, svc, list[CategoryOut], _categories)
 
 
 def _categories(svc: ExplainerService) -> list[CategoryOut]:
@@ -66,9 +73,14 @@ def _categories(svc: ExplainerService) -> list[CategoryOut]:
     ]
 
 
-@router.get("/rules", response_model=RulebookOut, summary="The whole rulebook, for transparency and teaching")
-async def rules(svc: ServiceDep, request: Request, if_none_match: IfNoneMatch = None) -> Response:
-    return _cached(request, svc, if_none_match, RulebookOut, _rules)
+@router.get(
+    "/rules",
+    response_model=RulebookOut,
+    summary="The whole rulebook, for transparency and teaching",
+    openapi_extra=OPENAPI_EXTRA,
+)
+async def rules(svc: ServiceDep, request: Request) -> Response:
+    return _cached(request, svc, RulebookOut, _rules)
 
 
 def _rules(svc: ExplainerService) -> RulebookOut:
