@@ -8,6 +8,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import error_response, problem
+from app.metrics import METRICS_PATH
 from app.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
@@ -63,7 +64,7 @@ class ApiKeyRequired:
         self.expected = api_key.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not (scope["path"].startswith(PROTECTED_PREFIX) or scope["path"] == "/metrics"):
+        if scope["type"] != "http" or not (scope["path"].startswith(PROTECTED_PREFIX) or scope["path"] == METRICS_PATH):
             await self.app(scope, receive, send)
             return
         given = next((v for k, v in scope.get("headers", ()) if k == b"x-api-key"), b"")
