@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
 from app.cds.discovery import SERVICE_ID as CDS_SERVICE_ID
+from app.compression import GzipAnswers
 from app.errors import (
     BodySizeLimit,
     JsonBodyPolicy,
@@ -21,9 +22,11 @@ from app.errors import (
 from app.exercises.service import load_exercises
 from app.head import HeadAsGet
 from app.limits import Busy, Limits, busy
+from app.metrics import Metrics, RequestMetrics
 from app.observability import RequestContext, configure_logging
 from app.openapi import customise_openapi
-from app.routes import batch, catalogue, cds, exercise_page, exercises, explain, fhir, health, page, ready
+from app.routes import batch, catalogue, cds, docs, exercise_page, exercises, explain, fhir, health, page, ready
+from app.routes import metrics as metrics_route
 from app.security import SecurityHeaders, security_middleware
 from app.settings import Settings
 from app.startup import build_service
@@ -41,11 +44,12 @@ It is not medical advice and decides nothing: every case belongs in a multidisci
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings)
-        app.state.service = build_service(settings)
+        app.state.service = metrics.observed(build_service(settings))  # engine evaluations counted
         app.state.exercises = load_exercises(app.state.service, settings.exercises_dir, settings.seeds_dir)
         yield
 
@@ -55,9 +59,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # (UTF-8, no repeated keys, bounded nesting: app/errors.py) are innermost.
     middleware = [
         Middleware(RequestContext),
+        Middleware(RequestMetrics, metrics=metrics),  # GET /metrics (app/metrics.py): every answer counted
         Middleware(SecurityHeaders),
         *security_middleware(settings),  # CORS, then the API key (each only when configured)
         Middleware(HeadAsGet),  # HEAD wherever GET is served; the layers above see the HEAD
+        # Inside HeadAsGet, so a HEAD gets the headers of its GET's gzip answer.
+        *([Middleware(GzipAnswers)] if settings.gzip else []),
         Middleware(RejectUnknownQuery),
         Middleware(
             BodySizeLimit,
@@ -76,15 +83,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         middleware=middleware,
+        # /docs and /redoc are served from the app's own files (app/routes/docs.py), not a CDN.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.limits = Limits(settings.max_concurrent_what_if, settings.max_concurrent_batches)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(ServiceNotReady, not_ready)
     app.add_exception_handler(Busy, busy)
     app.add_exception_handler(StarletteHTTPException, unparsable_body)
     customise_openapi(app, settings)
-    for module in (explain, catalogue, exercises, health, page):
+    for module in (explain, catalogue, exercises, health, page, docs, metrics_route):
         app.include_router(module.router)
     app.include_router(batch.router(settings))
     app.include_router(ready.router)

@@ -9,21 +9,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.cds_access import CDS_PREFIX, OutsideCds, cds_cors, cds_jwt
 from app.errors import error_response, problem
+from app.metrics import METRICS_PATH
 from app.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
 PROTECTED_PREFIX = "/v1/"
 
-# API responses are JSON and never framed or scripted. The docs pages load Swagger UI and
-# ReDoc from their CDN, so they get a policy that allows exactly that.
+# API responses are JSON and never framed or scripted. The page (app/routes/page.py) and the docs
+# pages (app/routes/docs.py) set their own policies, which are kept.
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
-DOCS_CSP = (
-    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    b"font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    b"https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; frame-ancestors 'none'"
-)
-DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 ALWAYS = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -44,7 +38,6 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        csp = DOCS_CSP if path in DOCS_PATHS else API_CSP
         # Explanations describe a patient's case: no shared cache may keep them.
         no_store = path.startswith(PROTECTED_PREFIX)
 
@@ -54,7 +47,7 @@ class SecurityHeaders:
                 present = {name.lower() for name, _ in headers}
                 headers.extend(h for h in ALWAYS if h[0] not in present)
                 if b"content-security-policy" not in present:
-                    headers.append((b"content-security-policy", csp))
+                    headers.append((b"content-security-policy", API_CSP))
                 if no_store and b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
@@ -64,8 +57,8 @@ class SecurityHeaders:
 
 
 class ApiKeyRequired:
-    """When an API key is configured, /v1/* answers 401 without it. Health, readiness, docs,
-    the OpenAPI document and the browser page stay open."""
+    """When an API key is configured, /v1/* and /metrics (what the service has been asked, how often)
+    answer 401 without it. Health, readiness, docs, the OpenAPI document and the browser page stay open."""
 
     def __init__(self, app: ASGIApp, api_key: str, prefixes: tuple[str, ...] = (PROTECTED_PREFIX,)) -> None:
         self.app = app
@@ -105,6 +98,10 @@ def security_middleware(settings: Settings) -> list[Middleware]:
     stack.extend(cds_jwt(settings))
     if settings.api_key:
         # /cds-services takes the API key too, unless it is protected by the CDS clients' JWTs.
-        prefixes = (PROTECTED_PREFIX,) if settings.cds_jwt_issuers else (PROTECTED_PREFIX, CDS_PREFIX)
+        prefixes = (
+            (PROTECTED_PREFIX, METRICS_PATH)
+            if settings.cds_jwt_issuers
+            else (PROTECTED_PREFIX, METRICS_PATH, CDS_PREFIX)
+        )
         stack.append(Middleware(ApiKeyRequired, api_key=settings.api_key, prefixes=prefixes))
     return stack

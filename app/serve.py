@@ -47,6 +47,7 @@ from app.connections import (
     protocol_class,
     quiet_uvicorn_400_warning,
 )
+from app.metrics import shared_between_workers
 from app.settings import Settings
 
 APP = "app.main:app"
@@ -212,7 +213,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m app.serve") -
     except ValueError as error:
         print(f"app.serve: {error}", file=sys.stderr)
         return STARTUP_FAILURE
-    return supervise(args.host, args.port, workers)
+    with shared_between_workers():  # every worker answers /metrics with the sums over all (app/metrics.py)
+        return supervise(args.host, args.port, workers)
 
 
 if __name__ == "__main__":

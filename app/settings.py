@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     # When set, /v1/* requires it in the X-API-Key header. Kept out of repr so it is never logged.
     api_key: Annotated[str | None, BeforeValidator(_empty_is_none)] = Field(default=None, repr=False)
     access_log: Flag = True
+    # gzip for answers of 1 KiB and more when the client accepts it (app/compression.py); false where a
+    # proxy in front compresses, or where the server's CPU matters more than the bytes on the wire.
+    gzip: Flag = True
     log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_log_level)] = "INFO"
     # Connection limits of `python -m app.serve` (app/connections.py): seconds to send a complete
     # request head, idle seconds of a keep-alive connection, open connections per worker.

@@ -37,6 +37,9 @@ from bench.cases import generate, rulebook, variety
 SEED = 20261203
 CONNECTIONS = 32
 NDJSON = "application/x-ndjson"
+# The service's own cost, as wrk sees it: httpx asks for gzip by default, which would add the cost of
+# compressing (python -m bench.compression measures that) to the batch and what-if figures.
+PLAIN = {"Accept-Encoding": "identity"}
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,7 @@ def _sane_answers(url: str, cases: list[dict[str, Any]]) -> None:
 def sequential_ms(url: str, path: str, cases: list[dict[str, Any]]) -> list[float]:
     """Each case POSTed in turn on one keep-alive connection; milliseconds from send to the whole answer."""
     times = []
-    with httpx.Client(base_url=url, timeout=60, limits=httpx.Limits(max_connections=1)) as client:
+    with httpx.Client(base_url=url, timeout=60, limits=httpx.Limits(max_connections=1), headers=PLAIN) as client:
         client.get("/healthz").raise_for_status()  # the connection is open before the first timing
         for case in cases:
             started = time.perf_counter()
@@ -370,7 +373,7 @@ def batch_rows(srv: server.Server, traffic: Traffic) -> tuple[list[Row], int]:
     half = len(traffic.batches) // 2
     size = len(traffic.batches[0])
     rows = []
-    with httpx.Client(base_url=srv.url, timeout=300) as client:
+    with httpx.Client(base_url=srv.url, timeout=300, headers=PLAIN) as client:
         as_json = [batch_json_s(client, cases) for cases in traffic.batches[:half]]
         per_s = size / statistics.median(as_json)
         rows.append(
