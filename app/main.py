@@ -13,15 +13,16 @@ from app.errors import (
     BodySizeLimit,
     JsonBodyPolicy,
     ServiceNotReady,
+    http_error,
+    internal_error,
     not_ready,
-    unparsable_body,
     validation_error,
 )
 from app.head import HeadAsGet
 from app.limits import Busy, Limits, busy
 from app.observability import RequestContext, configure_logging
-from app.openapi import customise_openapi
-from app.routes import batch, catalogue, explain, health, page, ready
+from app.openapi import customise_openapi, operation_id
+from app.routes import batch, catalogue, explain, health, page, problems, ready
 from app.security import SecurityHeaders, security_middleware
 from app.settings import Settings
 from app.startup import build_service
@@ -69,15 +70,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         middleware=middleware,
+        generate_unique_id_function=operation_id,  # short, stable operation ids (app/openapi.py)
     )
     app.state.settings = settings
     app.state.limits = Limits(settings.max_concurrent_what_if, settings.max_concurrent_batches)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(ServiceNotReady, not_ready)
     app.add_exception_handler(Busy, busy)
-    app.add_exception_handler(StarletteHTTPException, unparsable_body)
+    app.add_exception_handler(StarletteHTTPException, http_error)  # 404, 405 and the rest
+    app.add_exception_handler(Exception, internal_error)  # 500, as a problem document too
     customise_openapi(app, settings)
-    for module in (explain, catalogue, health, page):
+    for module in (explain, catalogue, health, page, problems):
         app.include_router(module.router)
     app.include_router(batch.router(settings))
     app.include_router(ready.router)

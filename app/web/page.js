@@ -292,7 +292,7 @@ async function explain(caseData) {
     body = await response.json().catch(() => null);
   } catch (error) {
     response = null;
-    body = { detail: [{ field: "", message: `The service could not be reached (${error.message}).` }] };
+    body = { errors: [{ field: "", message: `The service could not be reached (${error.message}).` }] };
   }
   // A slower, older answer must not overwrite the answer to the latest case.
   if (request !== latestRequest) return;
@@ -304,9 +304,10 @@ async function explain(caseData) {
   }
   // A result for an earlier case must not stand beside a form it no longer matches.
   resultBox.replaceChildren();
-  const problems = body && Array.isArray(body.detail) ? body.detail : [];
+  // Errors are RFC 9457 problem documents: `errors` lists each problem, `detail` says it in words.
+  const problems = body && Array.isArray(body.errors) ? body.errors : [];
   if (!problems.length) {
-    const reason = (body && (body.error || body.detail)) || (response ? `HTTP ${response.status}` : "no answer");
+    const reason = (body && (body.detail || body.title)) || (response ? `HTTP ${response.status}` : "no answer");
     problems.push({ field: "", message: `The service answered with an error (${reason}).` });
   }
   showErrors(problems);
