@@ -240,6 +240,7 @@ class RuleOut(Out):
 
 class ParameterOut(Out):
     id: str
+    label: str
     value: float | int | list[str]
     meaning: str
     citations: list[Citation]

@@ -47,7 +47,7 @@ def test_ablation_threshold_is_the_nearest_change(client: TestClient) -> None:
     changes = [c for c in what_if(client, case)["changes"] if c["category"] == "ablation"]
     size = [c for c in changes if c["field"] == "largest_lesion_cm"]
     assert [(c["new_value"], c["would_be"]) for c in size] == [(3.0, "not_discussed")]
-    assert '"Largest lesion diameter (cm)" >= 3 (rulebook setting "small lesion below cm")' in [
+    assert '"Largest lesion diameter (cm)" >= 3 (rulebook setting "small lesion size")' in [
         i["condition"] for b in size[0]["because"] for i in b["inputs"]
     ]
 

@@ -46,7 +46,7 @@ async def rules(svc: ServiceDep) -> RulebookOut:
         date=book.meta.date,
         digest=book.digest,
         parameters=[
-            ParameterOut(id=p.id, value=p.value, meaning=p.meaning.strip(), citations=citations(p.cites))
+            ParameterOut(id=p.id, label=p.label, value=p.value, meaning=p.meaning.strip(), citations=citations(p.cites))
             for p in book.parameters.values()
         ],
         rules=[

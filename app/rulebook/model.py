@@ -29,6 +29,7 @@ class ResolvedCondition:
     value: Any
     param: str | None
     fact: str | None
+    param_label: str | None = None  # the parameter's label, how prose names it
 
     def text(self) -> str:
         """The condition in words: the input's label and the values in words, never their ids (the
@@ -39,7 +40,7 @@ class ResolvedCondition:
         label = field_label(self.field or "")
         if not op.takes_value:
             return f"{label} {op.words}"
-        named = f' (rulebook setting "{words(self.param)}")' if self.param else ""
+        named = f' (rulebook setting "{self.param_label or words(self.param)}")' if self.param else ""
         return f"{label} {op.words} {value_words(self.value)}{named}"
 
 
