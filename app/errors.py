@@ -52,6 +52,9 @@ class ProblemType(NamedTuple):
 # Every kind of error the service sends, by code. A new kind is one entry here.
 PROBLEM_TYPES: dict[str, ProblemType] = {
     "malformed_request": ProblemType(400, "Malformed request", "The HTTP request could not be parsed."),
+    "cors_refused": ProblemType(
+        400, "CORS preflight refused", "The origin, method or headers of a CORS preflight are not allowed."
+    ),
     "unauthorized": ProblemType(
         401, "Unauthorized", "An API key is configured and the X-API-Key header is missing or wrong."
     ),

@@ -239,6 +239,12 @@ def _document_errors(schema: dict[str, Any], needs: dict[tuple[str, str], set[Ca
                 "The request head did not arrive within LIVERMETS_HEADER_TIMEOUT_S (`request_timeout`).",
                 "request_timeout",
             ),
+            (
+                "CorsRefused",
+                "A CORS preflight (OPTIONS) from an origin, or for a method or headers, not allowed "
+                "(`cors_refused`; only with LIVERMETS_CORS_ALLOW_ORIGINS set).",
+                "cors_refused",
+            ),
         )
     }
 

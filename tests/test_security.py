@@ -299,7 +299,12 @@ def test_cors_allows_exactly_the_configured_origins(cors: TestClient) -> None:
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == ORIGIN
     assert "x-api-key" in preflight.headers["access-control-allow-headers"].lower()
-    assert _preflight(cors, "https://elsewhere.example").status_code == 400
+    refused = _preflight(cors, "https://elsewhere.example")
+    assert refused.status_code == 400
+    # The one error shape here too, not Starlette's text/plain "Disallowed CORS origin".
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "cors_refused"
+    assert "origin" in refused.json()["detail"]
 
 
 # --- API key ------------------------------------------------------------------------------------
