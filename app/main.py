@@ -9,9 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
+from app.body_policy import BodySizeLimit, JsonBodyPolicy
 from app.errors import (
-    BodySizeLimit,
-    JsonBodyPolicy,
     ServiceNotReady,
     http_error,
     internal_error,
@@ -21,7 +20,8 @@ from app.errors import (
 from app.head import HeadAsGet
 from app.limits import Busy, Limits, busy
 from app.observability import RequestContext, configure_logging
-from app.openapi import customise_openapi, operation_id
+from app.openapi import customise_openapi
+from app.openapi_naming import operation_id
 from app.routes import batch, catalogue, explain, health, page, problems, ready
 from app.security import SecurityHeaders, security_middleware
 from app.settings import Settings
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The whole middleware stack, outermost first. RequestContext is outermost, so every response
     # (401, 413, CORS preflight) carries the request id and the security headers and is logged;
     # CORS answers preflights before the API-key check; the body limit and then the JSON body policy
-    # (UTF-8, no repeated keys, bounded nesting: app/errors.py) are innermost.
+    # (UTF-8, no repeated keys, bounded nesting: app/body_policy.py) are innermost.
     middleware = [
         Middleware(RequestContext),
         Middleware(SecurityHeaders),
