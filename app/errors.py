@@ -285,6 +285,27 @@ async def internal_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal_error", [problem("request", message)])
 
 
+class ProblemError(Exception):
+    """What a route raises to answer with a problem document: `code` (a key of PROBLEM_TYPES, or a
+    new code with its `status`) and the problems. The handler below sends it with error_response."""
+
+    def __init__(
+        self,
+        code: str,
+        problems: Sequence[Problem],
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(code)
+        self.code, self.problems, self.headers = code, list(problems), headers
+        self.status = status or problem_type(code).status
+
+
+async def problem_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return error_response(exc.status, exc.code, exc.problems, headers=exc.headers)
+
+
 class ServiceNotReady(Exception):
     """Raised by route dependencies while the rulebook is not loaded yet (answered with 503)."""
 

@@ -11,10 +11,12 @@ from starlette.middleware import Middleware
 
 from app.body_policy import BodySizeLimit, JsonBodyPolicy
 from app.errors import (
+    ProblemError,
     ServiceNotReady,
     http_error,
     internal_error,
     not_ready,
+    problem_error,
     validation_error,
 )
 from app.head import HeadAsGet
@@ -70,12 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         middleware=middleware,
-        generate_unique_id_function=operation_id,  # short, stable operation ids (app/openapi.py)
+        generate_unique_id_function=operation_id,  # short, stable operation ids (app/openapi_naming.py)
     )
     app.state.settings = settings
     app.state.limits = Limits(settings.max_concurrent_what_if, settings.max_concurrent_batches)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(ServiceNotReady, not_ready)
+    app.add_exception_handler(ProblemError, problem_error)  # a route's own refusal (app/errors.py)
     app.add_exception_handler(Busy, busy)
     app.add_exception_handler(StarletteHTTPException, http_error)  # 404, 405 and the rest
     app.add_exception_handler(Exception, internal_error)  # 500, as a problem document too

@@ -183,6 +183,10 @@ def _document_errors(schema: dict[str, Any], needs: dict[tuple[str, str], set[Ca
     for path, method, operation in _operations(schema):
         responses = operation.setdefault("responses", {})
         responses.update(_errors_of(path, operation, needs.get((path, method), set())))
+        for status, response in responses.items():
+            # An error a route declares itself (a 404, a 409...) is a problem document like the rest.
+            if status[0] in "45" and PROBLEM_JSON not in response.get("content", {}):
+                response["content"] = {PROBLEM_JSON: {"schema": {"$ref": ERROR_REF}}}
         operation["responses"] = dict(sorted(responses.items()))
     # Sent for no operation of the document, but sent all the same: for a path that does not exist,
     # a method a path does not serve, and below the app (app/connections.py).

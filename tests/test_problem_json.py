@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.errors import PROBLEM_TYPES
+from app.errors import PROBLEM_TYPES, ErrorResponse, ProblemError, problem
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import BASE_CASE
@@ -89,6 +89,12 @@ def failing(app_settings: Settings) -> Iterator[TestClient]:
     async def boom() -> None:
         raise RuntimeError("an unexpected failure")
 
+    # A route written later (by another part of the project) raising its own refusal, declared the
+    # usual way: it gets the one shape, on the wire and in the document.
+    @app.get("/v1/taken", responses={409: {"model": ErrorResponse, "description": "Already taken"}})
+    async def taken() -> None:
+        raise ProblemError("already_taken", [problem("name", "this name is already taken")], status=409)
+
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
@@ -98,6 +104,23 @@ def test_an_unexpected_error_is_a_problem_document_that_says_nothing_of_the_caus
     document = assert_problem(response, 500, "internal_error")
     assert "unexpected failure" not in response.text and "RuntimeError" not in response.text
     assert document["errors"][0]["field"] == "request"
+
+
+def test_a_route_of_its_own_inherits_the_shape_by_raising(failing: TestClient) -> None:
+    response = failing.get("/v1/taken")
+    assert response.status_code == 409
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json() == {
+        "type": "/problems/already_taken",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "This name is already taken.",
+        "code": "already_taken",
+        "errors": [{"field": "name", "message": "this name is already taken"}],
+    }
+    declared = failing.get("/openapi.json").json()["paths"]["/v1/taken"]["get"]["responses"]
+    assert declared["409"]["content"] == {PROBLEM_JSON: {"schema": ERROR_REF}}
+    assert {"401", "422", "500", "503"} <= set(declared)
 
 
 def test_batch_invalid_entries_carry_the_document_explain_sends(client: TestClient) -> None:
