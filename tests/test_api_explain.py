@@ -53,7 +53,8 @@ def test_colorectal_case_is_partitioned_with_citations(client: TestClient) -> No
         {
             "field": "primary_site",
             "value": "colorectal",
-            "condition": '"Primary site" is one of colorectal, ovary (rulebook setting "primaries favourable for resection")',
+            "condition": '"Primary site" is one of colorectal, ovary '
+            '(rulebook setting "primaries favourable for resection")',
         }
     ]
     assert any("colorectal or ovarian" in c["quote"] for c in resection["citations"])
