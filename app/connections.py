@@ -8,9 +8,10 @@
 - **Connection cap** (LIVERMETS_MAX_CONNECTIONS, per worker): a connection accepted while the
   worker already holds that many gets a 503 at once and is closed, so its descriptor is freed at
   once and an idle flood cannot take the worker to its file limit.
-- **Answers below the app** (the 400 for a malformed request, the 408, the 503) carry the same
-  security headers as the app's answers and an X-Request-ID, and each is one JSON log line (logger
-  `livermets.connections`) with the reason and the peer address; never a traceback.
+- **Answers below the app** (the 400 for a malformed request, the 408, the 503) are problem
+  documents like the app's own errors and carry the same security headers and an X-Request-ID,
+  and each is one JSON log line (logger `livermets.connections`) with the reason and the peer
+  address; never a traceback.
 
 The keep-alive idle timeout (LIVERMETS_KEEP_ALIVE_S) is uvicorn's own `timeout_keep_alive`; the
 header timeout also runs from the end of each answer, so the idle time is at most the shorter of
@@ -39,6 +40,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
+from app.errors import PROBLEM_JSON, problem, problem_bytes
 from app.observability import REQUEST_ID_HEADER
 from app.security import ALWAYS, API_CSP
 
@@ -68,13 +70,17 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def protocol_answer(status: int, body: bytes, default_headers: list[tuple[bytes, bytes]]) -> tuple[bytes, str]:
-    """A complete `Connection: close` answer written below the app, with the app's security
-    headers and a fresh X-Request-ID; and that id."""
+def protocol_answer(
+    status: int, code: str, message: str, default_headers: list[tuple[bytes, bytes]]
+) -> tuple[bytes, str]:
+    """A complete `Connection: close` answer written below the app: the same problem document as the
+    app's errors (app/errors.py, `code` one of its PROBLEM_TYPES), the app's security headers and a
+    fresh X-Request-ID; and that id."""
     request_id = new_request_id()
+    body = problem_bytes(status, code, [problem("request", message)])
     headers = [
         *default_headers,  # date and server, as on the app's answers
-        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-type", PROBLEM_JSON.encode()),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
         *ALWAYS,
@@ -120,8 +126,8 @@ class GuardedH11Protocol(H11Protocol):
     def _refuse(self) -> None:
         self._refused = True
         self.connections.discard(self)
-        body = b"Too many connections: try again later.\n"
-        answer, request_id = protocol_answer(503, body, self.server_state.default_headers)
+        message = "the server holds as many connections as it may; try again later"
+        answer, request_id = protocol_answer(503, "too_many_connections", message, self.server_state.default_headers)
         log.warning(
             "connection refused: too many open connections",
             extra={
@@ -184,8 +190,10 @@ class GuardedH11Protocol(H11Protocol):
         }
         answer = b""
         if self._head_bytes and waiting_for_head:  # a client that started a head is told why it is closed
-            body = b"Request head not received in time.\n"
-            answer, extra["request_id"] = protocol_answer(408, body, self.server_state.default_headers)
+            message = "the request head was not received in time"
+            answer, extra["request_id"] = protocol_answer(
+                408, "request_timeout", message, self.server_state.default_headers
+            )
             extra["status"] = 408
         log.warning("connection closed: no complete request head in time", extra=extra)
         if answer:
@@ -200,7 +208,9 @@ class GuardedH11Protocol(H11Protocol):
 
     def send_400_response(self, msg: str) -> None:
         self._cancel_head_timer()
-        answer, request_id = protocol_answer(400, msg.encode("ascii"), self.server_state.default_headers)
+        # uvicorn's `msg` is always "Invalid HTTP request received."; the document says it in its words.
+        why = "the HTTP request could not be parsed"
+        answer, request_id = protocol_answer(400, "malformed_request", why, self.server_state.default_headers)
         log.warning(
             "invalid HTTP request: answered 400 and closed",
             extra={"reason": "malformed_request", "peer": self._peer(), "status": 400, "request_id": request_id},

@@ -1,37 +1,79 @@
-"""Every error body of the service: the `ErrorResponse` model, declared once, and the one helper
-that builds a response from it (`error_response`), used by the exception handlers here and by
-the pure-ASGI middlewares alike. 4xx answers for bad input name the field and what is allowed.
+"""Every error body of the service, in one shape: an RFC 9457 problem document
+(`application/problem+json`), the `ErrorResponse` model, declared once, and the helpers that build
+it (`error_body`, `error_response`, `problem_bytes`), used by the exception handlers here, the
+pure-ASGI middlewares, the connection guard below the app and the batch's `invalid` entries alike.
+An error names its problem type once (`code`, one of PROBLEM_TYPES); the document's `type`, `title`
+and `status` follow from it. 4xx answers for bad input list each field at fault and what is allowed
+(`errors`).
 
-The input policy for bodies lives here too: the body-size limit (`BodySizeLimit`) and the rules every
-JSON body is read by (`JsonBodyPolicy`: UTF-8 only, no key repeated in an object, at most
-MAX_JSON_DEPTH levels of nesting). Error answers are bounded whatever the input: at most MAX_PROBLEMS
-problems are listed, and an echoed input is cut to MAX_INPUT_CHARS characters of its JSON text."""
+Error answers are bounded whatever the input: at most MAX_PROBLEMS problems are listed, and an
+echoed input is cut to MAX_INPUT_CHARS characters of its JSON text. The input policy for bodies,
+which answers with these helpers, is app/body_policy.py."""
 
 import json
 import math
-import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from http import HTTPStatus
+from typing import Any, NamedTuple
 
 from fastapi import Request
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from schemas.case import Case
+from schemas.case import Case, field_label
 
 # The bounds of an error answer (a bad body of a few KB must not get an answer of hundreds of KB) and of
 # the JSON the service reads. Each is published in the OpenAPI document (the descriptions below).
-MAX_PROBLEMS = 20  # problems listed in one `detail`; one more entry says how many were left out
+MAX_PROBLEMS = 20  # problems listed in one `errors`; one more entry says how many were left out
 MAX_INPUT_CHARS = 200  # characters of an echoed input's JSON text (and of a field name) shown
 MAX_JSON_DEPTH = 32  # levels of arrays and objects in a body (a batch of cases needs 4)
 LEFT_OUT = "too_many_errors"
 
+PROBLEM_JSON = "application/problem+json"
+# A problem document's `type` is this path and its code: a URI reference, resolved against the
+# service's own address, where GET answers the type's description (app/routes/problems.py).
+PROBLEM_TYPE_PREFIX = "/problems/"
+
 # Bodies that wrap cases: their own top-level fields are not the case's fields.
 ENVELOPE_FIELDS = {"/v1/compare": ("a", "b"), "/v1/explain/batch": ("cases",)}
+
+
+class ProblemType(NamedTuple):
+    status: int
+    title: str
+    about: str
+
+
+# Every kind of error the service sends, by code. A new kind is one entry here.
+PROBLEM_TYPES: dict[str, ProblemType] = {
+    "malformed_request": ProblemType(400, "Malformed request", "The HTTP request could not be parsed."),
+    "cors_refused": ProblemType(
+        400, "CORS preflight refused", "The origin, method or headers of a CORS preflight are not allowed."
+    ),
+    "unauthorized": ProblemType(
+        401, "Unauthorized", "An API key is configured and the X-API-Key header is missing or wrong."
+    ),
+    "not_found": ProblemType(404, "Not found", "There is nothing at this path."),
+    "method_not_allowed": ProblemType(
+        405, "Method not allowed", "The path exists; the Allow header lists its methods."
+    ),
+    "request_timeout": ProblemType(408, "Request timeout", "The request head did not arrive in time."),
+    "payload_too_large": ProblemType(413, "Payload too large", "The body is over the size limit."),
+    "unsupported_media_type": ProblemType(415, "Unsupported media type", "The body is not UTF-8 JSON."),
+    "invalid_request": ProblemType(
+        422, "Invalid request", "A field, query parameter or the body breaks the contract; `errors` lists each one."
+    ),
+    "busy": ProblemType(
+        503, "Busy", "Too many heavy requests at once on this server; retry after Retry-After seconds."
+    ),
+    "not_ready": ProblemType(503, "Not ready", "The rulebook is still loading; retry after Retry-After seconds."),
+    "too_many_connections": ProblemType(
+        503, "Too many connections", "The server holds as many connections as it may; retry later."
+    ),
+    "internal_error": ProblemType(500, "Internal server error", "An unexpected error; the log has its request id."),
+}
 
 
 class Problem(BaseModel):
@@ -40,8 +82,8 @@ class Problem(BaseModel):
         f"`header.<name>` for a query parameter or header). A key longer than {MAX_INPUT_CHARS} characters is "
         "cut short, ending with `…`."
     )
-    message: str = Field(description="What is wrong and what is allowed.")
-    type: str | None = Field(
+    message: str = Field(description="What is wrong and what is allowed, in words.")
+    kind: str | None = Field(
         default=None,
         description="Machine-readable kind of error (pydantic's error type, or one of the service's own: "
         f"`duplicate_key`, `json_too_deep`, `unsupported_charset`, `unsupported_encoding`, `{LEFT_OUT}`).",
@@ -58,20 +100,26 @@ class Problem(BaseModel):
 
 
 class ErrorResponse(BaseModel):
-    error: str = Field(
-        description="invalid_request, unsupported_media_type, payload_too_large, unauthorized, not_found, not_ready or "
-        "busy."
+    """An RFC 9457 problem document (`application/problem+json`): every error the service sends."""
+
+    type: str = Field(
+        description=f"URI reference of the problem type: `{PROBLEM_TYPE_PREFIX}<code>`, resolved against the "
+        "service's address; GET on it describes the type."
     )
-    detail: list[Problem] = Field(
+    title: str = Field(description="Short summary of the problem type (the same for every problem of a type).")
+    status: int = Field(description="The HTTP status code of this answer.")
+    detail: str = Field(description="What went wrong this time, in words.")
+    code: str = Field(description="The problem type's short name: " + ", ".join(f"`{c}`" for c in PROBLEM_TYPES) + ".")
+    errors: list[Problem] = Field(
         max_length=MAX_PROBLEMS + 1,
-        description=f"The problems found, at most {MAX_PROBLEMS}; when there were more, one last entry (type "
+        description=f"Each problem found, at most {MAX_PROBLEMS}; when there were more, one last entry (kind "
         f"`{LEFT_OUT}`) says how many more were found and are not listed.",
     )
 
 
 def problem(field: str, message: str, kind: str | None = None) -> Problem:
-    """One detail item. Fields not given (`type`, `input`) are left out of the body, not null."""
-    return Problem(field=field, message=message) if kind is None else Problem(field=field, message=message, type=kind)
+    """One entry of `errors`. Fields not given (`kind`, `input`) are left out of the body, not null."""
+    return Problem(field=field, message=message) if kind is None else Problem(field=field, message=message, kind=kind)
 
 
 def shown_key(key: str) -> str:
@@ -106,7 +154,7 @@ def bounded(detail: Sequence[Problem], whole: str = "body", found: int | None = 
     """At most MAX_PROBLEMS problems, then one entry (field `whole`) saying how many more were found
     (`found`: the number found, when `detail` holds only the first of them). Bounding twice changes nothing."""
     found = len(detail) if found is None else found
-    if found <= MAX_PROBLEMS or (len(detail) == MAX_PROBLEMS + 1 and detail[-1].type == LEFT_OUT):
+    if found <= MAX_PROBLEMS or (len(detail) == MAX_PROBLEMS + 1 and detail[-1].kind == LEFT_OUT):
         return list(detail)
     more = found - MAX_PROBLEMS
     were = "problem was found and is" if more == 1 else "problems were found and are"
@@ -114,20 +162,61 @@ def bounded(detail: Sequence[Problem], whole: str = "body", found: int | None = 
     return [*detail[:MAX_PROBLEMS], summary]
 
 
-def error_body(error: str, detail: Sequence[Problem]) -> dict[str, Any]:
-    """The JSON body of an error (also the OpenAPI examples and the batch's invalid entries), bounded."""
-    return ErrorResponse(error=error, detail=bounded(detail)).model_dump(mode="json", exclude_unset=True)
+def problem_type(code: str, status: int | None = None) -> ProblemType:
+    """The type of `code`; an unlisted code (an HTTPException of another status) gets its status's phrase."""
+    known = PROBLEM_TYPES.get(code)
+    if known is not None:
+        return known
+    phrase = HTTPStatus(status or 500).phrase
+    return ProblemType(status or 500, phrase, phrase + ".")
+
+
+def _summary(listed: Sequence[Problem]) -> str:
+    """The document's `detail`: the one problem in words, or how many there are (so that the answer
+    stays bounded: `errors` has each one)."""
+    if len(listed) == 1:
+        message = listed[0].message
+        return message[:1].upper() + message[1:] + "."
+    if listed and listed[-1].kind == LEFT_OUT:
+        return f"More than {MAX_PROBLEMS} problems were found; `errors` lists the first {MAX_PROBLEMS}."
+    return f"{len(listed)} problems were found; `errors` lists each."
+
+
+def error_body(error: str, detail: Sequence[Problem], status: int | None = None) -> dict[str, Any]:
+    """The problem document of an error (also the OpenAPI examples and the batch's invalid entries),
+    bounded. `error` is its code (PROBLEM_TYPES); `status` is needed only for a code not listed there."""
+    kind = problem_type(error, status)
+    listed = bounded(detail)
+    document = ErrorResponse(
+        type=PROBLEM_TYPE_PREFIX + error,
+        title=kind.title,
+        status=status or kind.status,
+        detail=_summary(listed),
+        code=error,
+        errors=listed,
+    )
+    return document.model_dump(mode="json", exclude_unset=True)
+
+
+def problem_bytes(status: int, error: str, detail: Sequence[Problem]) -> bytes:
+    """The same document as bytes, for the answers written below the app (app/connections.py)."""
+    return json.dumps(error_body(error, detail, status), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_JSON
 
 
 def error_response(
     status: int, error: str, detail: Sequence[Problem], headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """Every error the service sends is built here; a middleware sends it with `await r(scope, receive, send)`."""
-    return JSONResponse(status_code=status, content=error_body(error, detail), headers=headers)
+    return ProblemResponse(status_code=status, content=error_body(error, detail, status), headers=headers)
 
 
 def validation_problem(err: Mapping[str, Any], envelope: tuple[str, ...] = ()) -> Problem:
-    """The detail item for one pydantic validation error (`envelope`: the body's own fields)."""
+    """The `errors` entry for one pydantic validation error (`envelope`: the body's own fields). The
+    message says it in words (a field's label, not its name); `field` and `kind` keep the ids."""
     loc = [str(p) for p in err.get("loc", ()) if p != "body"]
     field = shown_key(".".join(loc)) or "body"
     kind = err.get("type", "")
@@ -138,7 +227,7 @@ def validation_problem(err: Mapping[str, Any], envelope: tuple[str, ...] = ()) -
     elif kind == "missing" and field == "body":
         message = "a JSON object describing the case is required"
     elif kind == "missing":
-        message = f"field {field!r} is required"
+        message = f"{field_label(loc[-1])} is required"
     elif kind == "extra_forbidden":
         allowed = envelope if envelope and len(loc) == 1 else tuple(Case.model_fields)
         message = f"unknown field {field!r}; allowed fields: {', '.join(allowed)}"
@@ -148,7 +237,7 @@ def validation_problem(err: Mapping[str, Any], envelope: tuple[str, ...] = ()) -
 
 
 def validation_problems(errors: Sequence[Mapping[str, Any]], envelope: tuple[str, ...] = ()) -> list[Problem]:
-    """The detail of a 422 for pydantic's errors, bounded (only the problems listed are built)."""
+    """The `errors` of a 422 for pydantic's errors, bounded (only the problems listed are built)."""
     shown = [validation_problem(e, envelope) for e in errors[:MAX_PROBLEMS]]
     return bounded(shown, found=len(errors))
 
@@ -167,14 +256,54 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_request", validation_problems(exc.errors(), envelope))
 
 
-async def unparsable_body(request: Request, exc: Exception) -> Response:
-    """FastAPI answers a body that is not UTF-8 with a bare 400; answer it like any other body that
-    is not JSON (422, the usual shape). Every other HTTPException keeps FastAPI's answer."""
+# The codes of the HTTPExceptions the framework raises itself (routing), by status.
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Every HTTPException (routing's 404 and 405, a route's own) as a problem document, its headers
+    (Allow) kept. FastAPI answers a body that is not UTF-8 with a bare 400: that one is answered like
+    any other body that is not JSON (422 `invalid_request`)."""
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
         not_utf8 = problem("body", "the body is not valid JSON (it is not UTF-8 text)", "json_invalid")
         return error_response(422, "invalid_request", [not_utf8])
-    return await http_exception_handler(request, exc)
+    code = _HTTP_CODES.get(exc.status_code) or HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+    if exc.status_code == 404:
+        message = f"there is nothing at {shown_key(request.url.path)}"
+    elif exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        message = f"{request.method} is not allowed here; allowed: {allowed}" if allowed else str(exc.detail)
+    else:
+        message = str(exc.detail)
+    return error_response(exc.status_code, code, [problem("request", message)], headers=exc.headers)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """An unexpected exception: a 500 problem document (the traceback goes to the log, not the client)."""
+    message = "an unexpected error; the service log has this request's id"
+    return error_response(500, "internal_error", [problem("request", message)])
+
+
+class ProblemError(Exception):
+    """What a route raises to answer with a problem document: `code` (a key of PROBLEM_TYPES, or a
+    new code with its `status`) and the problems. The handler below sends it with error_response."""
+
+    def __init__(
+        self,
+        code: str,
+        problems: Sequence[Problem],
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(code)
+        self.code, self.problems, self.headers = code, list(problems), headers
+        self.status = status or problem_type(code).status
+
+
+async def problem_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return error_response(exc.status, exc.code, exc.problems, headers=exc.headers)
 
 
 class ServiceNotReady(Exception):
@@ -187,251 +316,3 @@ def rulebook_loading() -> Problem:
 
 async def not_ready(request: Request, exc: Exception) -> JSONResponse:
     return error_response(503, "not_ready", [rulebook_loading()], headers={"Retry-After": "1"})
-
-
-async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
-    """The whole request body, as the middlewares below need it; None once it passes `limit` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if limit is not None and size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def replaying(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that gives the app the body already read, then the connection's own messages."""
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
-
-
-class BodySizeLimit:
-    """Refuses request bodies over the limit with 413, before the app reads them. `path_limits`
-    gives some paths (the batch endpoint) their own limit instead of `max_bytes`."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int, path_limits: Mapping[str, int] | None = None) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.path_limits = dict(path_limits or {})
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.path_limits.get(scope["path"], self.max_bytes)
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit)
-            return
-        body = await read_body(receive, limit)
-        if body is None:
-            await self._refuse(send, limit)
-            return
-        await self.app(scope, replaying(body, receive), send)
-
-    async def _refuse(self, send: Send, limit: int) -> None:
-        response = error_response(
-            413, "payload_too_large", [problem("body", f"request bodies are limited to {limit} bytes")]
-        )
-        await response({"type": "http"}, _no_receive, send)
-
-
-async def _no_receive() -> Message:
-    return {"type": "http.disconnect"}
-
-
-# The JSON body policy ------------------------------------------------------------------------------------
-
-V1_PREFIX = "/v1/"
-_ENCODING_NAMES = {
-    "utf-16": "UTF-16 (with a byte order mark)",
-    "utf-16-le": "UTF-16LE",
-    "utf-16-be": "UTF-16BE",
-    "utf-32": "UTF-32 (with a byte order mark)",
-    "utf-32-le": "UTF-32LE",
-    "utf-32-be": "UTF-32BE",
-}
-_UTF8_JSON = "send the body as UTF-8 JSON (Content-Type: application/json)"
-
-
-class _Repeats(dict[str, Any]):
-    """A JSON object in which some keys appeared more than once (`repeated`, in order)."""
-
-    repeated: list[str]
-
-
-def _repeated_keys(pairs: list[tuple[str, Any]]) -> list[str]:
-    seen: set[str] = set()
-    repeated: list[str] = []
-    for key, _ in pairs:
-        if key in seen and key not in repeated:
-            repeated.append(key)
-        seen.add(key)
-    return repeated
-
-
-def _repeat_paths(value: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """The dotted paths of every repeated key, in document order (called only when there is one, on a
-    document already known to be at most MAX_JSON_DEPTH deep)."""
-    found: list[tuple[str, ...]] = []
-    if isinstance(value, dict):
-        found += [(*path, key) for key in getattr(value, "repeated", ())]
-        for key, item in value.items():
-            found += _repeat_paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _repeat_paths(item, (*path, str(index)))
-    return found
-
-
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether a parsed document has more than `limit` levels of arrays and objects (level by level,
-    without recursion, stopping at the first level past the limit)."""
-    level = [value] if isinstance(value, (dict, list)) else []
-    depth = 0
-    while level:
-        depth += 1
-        if depth > limit:
-            return True
-        level = [
-            item
-            for node in level
-            for item in (node.values() if isinstance(node, dict) else node)
-            if isinstance(item, (dict, list))
-        ]
-    return False
-
-
-def _too_deep() -> Problem:
-    message = f"the body is nested too deeply (more than {MAX_JSON_DEPTH} levels of arrays and objects)"
-    return problem("body", message, "json_too_deep")
-
-
-def json_body_refusal(body: bytes) -> tuple[int, str, list[Problem]] | None:
-    """Why a JSON body breaks the input policy (status, error, problems), or None when it does not.
-    A body that is not JSON at all is left to FastAPI, which reports it as ever (422 `json_invalid`)."""
-    if not body:
-        return None
-    encoding = json.detect_encoding(body)
-    if not encoding.startswith("utf-8"):  # utf-8, or utf-8-sig: a UTF-8 byte order mark, which is ignored
-        message = f"the body is {_ENCODING_NAMES.get(encoding, encoding)} text: {_UTF8_JSON}"
-        return 415, "unsupported_media_type", [problem("body", message, "unsupported_encoding")]
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        message = f"the body is not valid JSON (it is not UTF-8 text: byte {exc.start} is not valid UTF-8)"
-        return 422, "invalid_request", [problem("body", message, "json_invalid")]
-    repeats = False
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        nonlocal repeats
-        obj = dict(items)
-        if len(obj) == len(items):
-            return obj
-        repeats = True
-        marked = _Repeats(obj)
-        marked.repeated = _repeated_keys(items)
-        return marked
-
-    try:
-        value = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=pairs)
-    except json.JSONDecodeError:
-        return None
-    except RecursionError:
-        return 422, "invalid_request", [_too_deep()]
-    except ValueError:  # an integer of more digits than Python reads (sys.get_int_max_str_digits())
-        message = f"the body holds a number with more than {sys.get_int_max_str_digits()} digits, which is not read"
-        return 422, "invalid_request", [problem("body", message, "json_invalid")]
-    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH):
-        return 422, "invalid_request", [_too_deep()]
-    if repeats:
-        detail = [
-            problem(
-                shown_key(".".join(path)),
-                f"the key {shown_key(path[-1])!r} appears more than once in one JSON object; give each key once",
-                "duplicate_key",
-            )
-            for path in _repeat_paths(value)
-        ]
-        return 422, "invalid_request", detail
-    return None
-
-
-def _charset(content_type: str) -> tuple[str, str | None]:
-    """The media type (lower case) and the charset parameter (None when not given) of a Content-Type."""
-    media, *params = content_type.split(";")
-    charset = None
-    for param in params:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset":
-            charset = value.strip().strip('"').strip()
-    return media.strip().lower(), charset
-
-
-def _is_json(media: str) -> bool:
-    # The media types FastAPI parses as JSON (fastapi/routing.py): application/json and application/*+json.
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
-
-
-def _body_operations(app: Any) -> frozenset[tuple[str, str]]:
-    return frozenset(
-        (path, method.upper())
-        for path, operations in app.openapi().get("paths", {}).items()
-        for method, operation in operations.items()
-        if path.startswith(V1_PREFIX) and "requestBody" in operation
-    )
-
-
-class JsonBodyPolicy:
-    """Reads the JSON body of every /v1/ operation that takes one by the input policy before FastAPI
-    parses it, and answers a body that breaks it itself: a charset other than UTF-8, or UTF-16/UTF-32
-    text, 415; invalid UTF-8, a key repeated in one object (at any depth, named with its dotted path)
-    or nesting deeper than MAX_JSON_DEPTH, 422. Innermost, so the body is already within its size
-    limit. Other bodies pass untouched; the operations are read from the app's own OpenAPI document
-    (`scope["app"]`, as app/strict_query.py does)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.operations: frozenset[tuple[str, str]] | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith(V1_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        if self.operations is None:  # built on first use: the routes are all registered by then
-            self.operations = _body_operations(scope["app"])
-        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").decode("latin-1")
-        media, charset = _charset(content_type)
-        if (scope["path"], "POST") not in self.operations or not _is_json(media):
-            await self.app(scope, receive, send)
-            return
-        if charset is not None and charset.lower() != "utf-8":
-            why = f"charset {charset!r} is not supported: {_UTF8_JSON}"
-            refusal = error_response(
-                415, "unsupported_media_type", [problem("header.content-type", why, "unsupported_charset")]
-            )
-            await refusal(scope, receive, send)
-            return
-        body = await read_body(receive) or b""  # no limit here: BodySizeLimit, outside, applied one
-        refused = json_body_refusal(body)
-        if refused is not None:
-            status, error, detail = refused
-            await error_response(status, error, detail)(scope, _no_receive, send)
-            return
-        await self.app(scope, replaying(body, receive), send)

@@ -9,14 +9,16 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
+from app.body_policy import BodySizeLimit, JsonBodyPolicy
 from app.cds.discovery import SERVICE_ID as CDS_SERVICE_ID
 from app.compression import GzipAnswers
 from app.errors import (
-    BodySizeLimit,
-    JsonBodyPolicy,
+    ProblemError,
     ServiceNotReady,
+    http_error,
+    internal_error,
     not_ready,
-    unparsable_body,
+    problem_error,
     validation_error,
 )
 from app.exercises.service import load_exercises
@@ -25,7 +27,21 @@ from app.limits import Busy, Limits, busy
 from app.metrics import Metrics, RequestMetrics
 from app.observability import RequestContext, configure_logging
 from app.openapi import customise_openapi
-from app.routes import batch, catalogue, cds, docs, exercise_page, exercises, explain, fhir, health, page, ready
+from app.openapi_naming import operation_id
+from app.routes import (
+    batch,
+    catalogue,
+    cds,
+    docs,
+    exercise_page,
+    exercises,
+    explain,
+    fhir,
+    health,
+    page,
+    problems,
+    ready,
+)
 from app.routes import metrics as metrics_route
 from app.security import SecurityHeaders, security_middleware
 from app.settings import Settings
@@ -56,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The whole middleware stack, outermost first. RequestContext is outermost, so every response
     # (401, 413, CORS preflight) carries the request id and the security headers and is logged;
     # CORS answers preflights before the API-key check; the body limit and then the JSON body policy
-    # (UTF-8, no repeated keys, bounded nesting: app/errors.py) are innermost.
+    # (UTF-8, no repeated keys, bounded nesting: app/body_policy.py) are innermost.
     middleware = [
         Middleware(RequestContext),
         Middleware(RequestMetrics, metrics=metrics),  # GET /metrics (app/metrics.py): every answer counted
@@ -87,16 +103,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        generate_unique_id_function=operation_id,  # short, stable operation ids (app/openapi_naming.py)
     )
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.limits = Limits(settings.max_concurrent_what_if, settings.max_concurrent_batches)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(ServiceNotReady, not_ready)
+    app.add_exception_handler(ProblemError, problem_error)  # a route's own refusal (app/errors.py)
     app.add_exception_handler(Busy, busy)
-    app.add_exception_handler(StarletteHTTPException, unparsable_body)
+    app.add_exception_handler(StarletteHTTPException, http_error)  # 404, 405 and the rest
+    app.add_exception_handler(Exception, internal_error)  # 500, as a problem document too
     customise_openapi(app, settings)
-    for module in (explain, catalogue, exercises, health, page, docs, metrics_route):
+    for module in (explain, catalogue, exercises, health, page, problems, docs, metrics_route):
         app.include_router(module.router)
     app.include_router(batch.router(settings))
     app.include_router(ready.router)

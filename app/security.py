@@ -3,8 +3,10 @@ allow-list (off unless origins are configured). All pure ASGI, so they cost micr
 
 import hmac
 
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.cds_access import CDS_PREFIX, OutsideCds, cds_cors, cds_jwt
@@ -56,6 +58,19 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class ProblemCORS(CORSMiddleware):
+    """Starlette's CORS, its refused preflight (a text/plain 400) answered as a problem document."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")  # "origin, method, headers"
+        message = f"this CORS preflight is not allowed ({refused}); see LIVERMETS_CORS_ALLOW_ORIGINS"
+        headers = {k: v for k, v in response.headers.items() if k not in {"content-length", "content-type"}}
+        return error_response(400, "cors_refused", [problem("header.origin", message)], headers=headers)
+
+
 class ApiKeyRequired:
     """When an API key is configured, /v1/* and /metrics (what the service has been asked, how often)
     answer 401 without it. Health, readiness, docs, the OpenAPI document and the browser page stay open."""
@@ -87,7 +102,7 @@ def security_middleware(settings: Settings) -> list[Middleware]:
         stack.append(
             Middleware(
                 OutsideCds,
-                middleware=CORSMiddleware,
+                middleware=ProblemCORS,
                 allow_origins=list(settings.cors_allow_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["Content-Type", API_KEY_HEADER, "X-Request-ID"],

@@ -57,42 +57,64 @@ class Case(BaseModel):
         },
     )
 
-    primary_site: PrimarySite = Field(description="Where the cancer started.")
-    lesion_count: int = Field(ge=1, le=100, description="Number of liver lesions (1-100).")
+    primary_site: PrimarySite = Field(title="Primary site", description="Where the cancer started.")
+    lesion_count: int = Field(
+        title="Number of liver lesions", ge=1, le=100, description="Number of liver lesions (1-100)."
+    )
     # The minimum of 0.01 cm (0.1 mm) keeps sizes in the range the rules engine can read (it cannot
     # parse numbers below 0.0001, which JSON writes in exponent form); no lesion is smaller.
     largest_lesion_cm: float = Field(
-        ge=0.01, le=30, description="Diameter of the largest liver lesion in centimetres (0.01-30)."
+        title="Largest lesion diameter (cm)",
+        ge=0.01,
+        le=30,
+        description="Diameter of the largest liver lesion in centimetres (0.01-30).",
     )
     extrahepatic_disease: ExtrahepaticDisease = Field(
-        description="Cancer outside the liver (other than the primary): none, limited or extensive."
+        title="Disease outside the liver",
+        description="Cancer outside the liver (other than the primary): none, limited or extensive.",
     )
     liver_function: LiverFunction | None = Field(
+        title="Liver function",
         default=None,
         description="How well the liver works: normal, impaired or cirrhosis; absent = unknown.",
     )
     performance_status: int = Field(
-        ge=0, le=4, description="ECOG performance status, 0 (fully active) to 4 (completely disabled)."
+        title="ECOG performance status",
+        ge=0,
+        le=4,
+        description="ECOG performance status, 0 (fully active) to 4 (completely disabled).",
     )
-    symptomatic: bool | None = Field(default=None, description="Symptoms from the cancer; absent = unknown.")
+    symptomatic: bool | None = Field(
+        title="Symptoms from the cancer", default=None, description="Symptoms from the cancer; absent = unknown."
+    )
     lobar_distribution: LobarDistribution | None = Field(
-        default=None, description="Lesions in one liver lobe or both; absent = unknown."
+        title="Lobar distribution", default=None, description="Lesions in one liver lobe or both; absent = unknown."
     )
     primary_tumour_status: PrimaryTumourStatus | None = Field(
-        default=None, description="Primary tumour still in place or already removed; absent = unknown."
+        title="Primary tumour status",
+        default=None,
+        description="Primary tumour still in place or already removed; absent = unknown.",
     )
     prior_treatments: TreatmentList | None = Field(
+        title="Prior treatments",
         default=None,
         description="Treatments already given; [] = none, absent = unknown.",
     )
-    kras_status: KrasStatus | None = Field(default=None, description="KRAS gene status; absent = unknown.")
+    kras_status: KrasStatus | None = Field(
+        title="KRAS status", default=None, description="KRAS gene status; absent = unknown."
+    )
     hormone_receptor_status: HormoneReceptorStatus | None = Field(
-        default=None, description="Hormone-receptor status of the tumour; absent = unknown."
+        title="Hormone-receptor status",
+        default=None,
+        description="Hormone-receptor status of the tumour; absent = unknown.",
     )
     declines_surgery: bool | None = Field(
-        default=None, description="The patient does not wish to have an operation; absent = unknown."
+        title="Declines surgery",
+        default=None,
+        description="The patient does not wish to have an operation; absent = unknown.",
     )
     technical_resectability: TechnicalResectability | None = Field(
+        title="Technical resectability",
         default=None,
         description=(
             "An experienced liver surgeon's assessment of the size, number and location of the liver "
@@ -101,11 +123,15 @@ class Case(BaseModel):
         ),
     )
     systemic_disease_controlled: bool | None = Field(
+        title="Systemic disease controlled",
         default=None,
         description="The cancer elsewhere in the body is stable and controlled; absent = unknown.",
     )
-    ascites: bool | None = Field(default=None, description="Fluid in the abdomen (ascites); absent = unknown.")
+    ascites: bool | None = Field(
+        title="Ascites", default=None, description="Fluid in the abdomen (ascites); absent = unknown."
+    )
     other_treatments_exhausted: bool | None = Field(
+        title="Other treatments exhausted",
         default=None,
         description="All other appropriate treatments have been tried; absent = unknown.",
     )
@@ -188,3 +214,23 @@ LIST_FIELDS: frozenset[str] = frozenset(
 INTEGER_FIELDS: frozenset[str] = frozenset(
     n for n, f in Case.model_fields.items() if _annotation_types(f.annotation) == {int}
 )
+
+
+def field_label(name: str) -> str:
+    """How prose names an input: the quoted title of the Case field (`"Primary site"`), the name
+    itself (quoted) for anything that is not an input."""
+    info = Case.model_fields.get(name)
+    return f'"{info.title}"' if info is not None and info.title else f'"{name}"'
+
+
+def value_words(value: Any) -> str:
+    """An input's value as prose shows it: yes/no, words for ids (`uveal melanoma`), lists joined."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "unknown"
+    if isinstance(value, list):
+        return ", ".join(value_words(v) for v in value) if value else "none"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).replace("_", " ")

@@ -1,12 +1,20 @@
 """The explanation returned by POST /v1/explain and the catalogue responses."""
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from schemas.case import Case
 from schemas.rulebook import Effect
+
+# Category and source ids are strings here (the rulebook, loaded at start-up, decides them); the
+# OpenAPI document names each as an enum component built from the loaded rulebook (app/openapi.py
+# reads this mark). Elsewhere the mark is inert.
+IDS_MARK = "x-livermets-ids"
+CategoryId = Annotated[str, Field(json_schema_extra={IDS_MARK: "CategoryId"})]
+SourceId = Annotated[str, Field(json_schema_extra={IDS_MARK: "SourceId"})]
 
 
 class Out(BaseModel):
@@ -14,7 +22,7 @@ class Out(BaseModel):
 
 
 class Citation(Out):
-    source: str = Field(description="Source id; GET /v1/sources lists them.")
+    source: SourceId = Field(description="Source id; GET /v1/sources lists them.")
     section: str = Field(description="Heading of the document the quote stands under.")
     quote: str = Field(description="Verbatim passage of the source document.")
 
@@ -62,7 +70,7 @@ class Dependency(Out):
 
 
 class DiscussedCategory(Out):
-    category: str
+    category: CategoryId
     label: str
     basis: Basis = Field(
         description=(
@@ -82,7 +90,7 @@ class DiscussedCategory(Out):
 
 
 class NotDiscussedCategory(Out):
-    category: str
+    category: CategoryId
     label: str
     summary: str
     depends_on: list[Dependency] = Field(
@@ -95,7 +103,7 @@ class NotDiscussedCategory(Out):
 class WhatIfChange(Out):
     """One single-input change that moves one category, found by re-evaluating the changed case."""
 
-    category: str
+    category: CategoryId
     label: str
     field: str
     current_value: Any
@@ -107,7 +115,7 @@ class WhatIfChange(Out):
 
 
 class CategoryMove(Out):
-    category: str
+    category: CategoryId
     label: str
     now: Status
     would_be: Status
@@ -163,6 +171,11 @@ class RulebookStamp(Out):
     )
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    """No `default: null` in the published schema for a member that is absent rather than null."""
+    schema.pop("default", None)
+
+
 class Explanation(Out):
     disclaimer: str
     disclaimer_citations: list[Citation]
@@ -173,12 +186,18 @@ class Explanation(Out):
     not_discussed: list[NotDiscussedCategory]
     derived_facts: list[DerivedFact] = Field(description="The chain: facts rules derived and then used.")
     investigations: list[Investigation]
-    what_if: WhatIf | None = Field(default=None, description="Present when requested with ?what_if=true.")
+    # Absent (not null) unless requested: the answer writer (app/core/answer_json.py) leaves it out too.
+    what_if: WhatIf | SkipJsonSchema[None] = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        json_schema_extra=_no_default,
+        description="Present only when requested with ?what_if=true.",
+    )
     rulebook: RulebookStamp
 
 
 class SourceOut(Out):
-    id: str
+    id: SourceId
     title: str
     publisher: str
     author: str | None
@@ -187,7 +206,7 @@ class SourceOut(Out):
 
 
 class CategoryOut(Out):
-    id: str
+    id: CategoryId
     label: str
     description: str
     citations: list[Citation]
@@ -208,11 +227,11 @@ class RuleOut(Out):
     version: int
     date: dt.date
     effect: Effect
-    category: str | None
+    category: CategoryId | None
     derives: str | None
     label: str | None
     investigation: str | None
-    only_with_discussed: str | None
+    only_with_discussed: CategoryId | None
     unless_fired: list[str]
     when: list[ConditionOut]
     because: str
@@ -221,6 +240,7 @@ class RuleOut(Out):
 
 class ParameterOut(Out):
     id: str
+    label: str
     value: float | int | list[str]
     meaning: str
     citations: list[Citation]
@@ -241,7 +261,7 @@ class InputDifference(Out):
 
 
 class CategoryDifference(Out):
-    category: str
+    category: CategoryId
     label: str
     a: Status
     b: Status
@@ -258,7 +278,7 @@ class Comparison(Out):
     disclaimer: str
     changed_inputs: list[InputDifference]
     differences: list[CategoryDifference]
-    unchanged: list[str] = Field(description="Categories with the same status for both cases.")
+    unchanged: list[CategoryId] = Field(description="Categories with the same status for both cases.")
     rulebook: RulebookStamp
 
 

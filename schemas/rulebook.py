@@ -168,6 +168,9 @@ class CategoriesFile(Strict):
 
 class ParameterSpec(Strict):
     id: str = Identifier
+    label: str = Field(
+        min_length=1, description="How explanations name the setting in words (its id is for rules, not people)."
+    )
     value: float | int | list[str]
     meaning: str
     cites: list[CitationSpec] = Field(min_length=1)

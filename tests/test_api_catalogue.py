@@ -30,7 +30,9 @@ def test_rules_endpoint_shows_every_rule_with_conditions_and_parameters(client: 
     assert [r["id"] for r in body["rules"]] == [r.id for r in book.rules]
     ablation = next(r for r in body["rules"] if r["id"] == "ablation.not_discussed.too_large")
     assert ablation["file"] == "rules/topics/ablation.yaml"
-    assert ablation["when"][0]["text"] == "largest_lesion_cm >= 3 (parameter small_lesion_below_cm)"
+    assert ablation["when"][0]["text"] == '"Largest lesion diameter (cm)" >= 3 (rulebook setting "small lesion size")'
+    assert ablation["when"][0]["field"] == "largest_lesion_cm"
+    assert ablation["when"][0]["param"] == "small_lesion_below_cm"
     assert {p["id"] for p in body["parameters"]} >= {"small_lesion_below_cm", "few_lesions_max"}
 
 

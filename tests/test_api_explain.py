@@ -53,7 +53,8 @@ def test_colorectal_case_is_partitioned_with_citations(client: TestClient) -> No
         {
             "field": "primary_site",
             "value": "colorectal",
-            "condition": "primary_site is one of colorectal, ovary (parameter resection_favourable_sites)",
+            "condition": '"Primary site" is one of colorectal, ovary '
+            '(rulebook setting "primaries favourable for resection")',
         }
     ]
     assert any("colorectal or ovarian" in c["quote"] for c in resection["citations"])
@@ -80,7 +81,7 @@ def test_unknown_inputs_are_listed_and_said_to_be_unknown(client: TestClient) ->
     assert monitoring["reasons"][0]["inputs"][0] == {
         "field": "symptomatic",
         "value": None,
-        "condition": "symptomatic is unknown",
+        "condition": '"Symptoms from the cancer" is unknown',
     }
     targeted = next(c for c in body["discussed"] if c["category"] == "targeted_therapy")
     assert "targeted.caveat.kras_unknown" in [c["rule"] for c in targeted["caveats"]]

@@ -94,7 +94,7 @@ def test_batches_beyond_the_limit_are_refused_with_retry_after() -> None:
                     time.sleep(0.1)
                 assert refused is not None, "a sixth concurrent batch was never refused"
                 assert refused.headers["retry-after"] == "1"
-                assert refused.json()["error"] == "busy"
+                assert refused.json()["code"] == "busy"
                 assert "x-request-id" in refused.headers
         finally:
             for sock in holders:

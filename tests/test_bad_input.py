@@ -46,7 +46,7 @@ def test_invalid_field_is_named_with_what_is_allowed(
 ) -> None:
     status, body = post(client, json.dumps({**BASE_CASE, **change}).encode())
     assert status == 422
-    problem = next(p for p in body["detail"] if p["field"] == field)
+    problem = next(p for p in body["errors"] if p["field"] == field)
     assert words in problem["message"]
 
 
@@ -55,8 +55,8 @@ def test_missing_required_field_is_named(client: TestClient) -> None:
     del case["performance_status"]
     status, body = post(client, json.dumps(case).encode())
     assert status == 422
-    assert body["detail"] == [
-        {"field": "performance_status", "message": "field 'performance_status' is required", "type": "missing"}
+    assert body["errors"] == [
+        {"field": "performance_status", "message": '"ECOG performance status" is required', "kind": "missing"}
     ]
 
 
@@ -77,13 +77,13 @@ def test_empty_or_non_json_body_is_refused_clearly(
 ) -> None:
     status, answer = post(client, body, content_type)
     assert status == 422
-    assert words in answer["detail"][0]["message"]
+    assert words in answer["errors"][0]["message"]
 
 
 def test_oversized_body_gets_413(client: TestClient) -> None:
     status, body = post(client, b'{"primary_site": "' + b"a" * 70_000 + b'"}')
     assert status == 413
-    assert "limited to 65536 bytes" in body["detail"][0]["message"]
+    assert "limited to 65536 bytes" in body["errors"][0]["message"]
 
 
 json_values = st.recursive(
@@ -106,4 +106,4 @@ def test_non_finite_numbers_are_refused_not_crashed_on(client: TestClient, liter
     body = json.dumps(BASE_CASE).encode().replace(b'"largest_lesion_cm": 2.5', b'"largest_lesion_cm": ' + literal)
     status, answer = post(client, body)
     assert status == 422
-    assert answer["detail"][0]["field"] == "largest_lesion_cm"
+    assert answer["errors"][0]["field"] == "largest_lesion_cm"

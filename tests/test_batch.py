@@ -75,8 +75,7 @@ def test_invalid_items_get_the_errors_explain_gives_and_do_not_fail_the_batch(cl
         assert result == {
             "index": index,
             "status": "invalid",
-            "error": "invalid_request",
-            "detail": single.json()["detail"],
+            "problem": single.json(),
         }
 
 
@@ -84,7 +83,7 @@ def test_invalid_items_get_the_errors_explain_gives_and_do_not_fail_the_batch(cl
 def test_an_item_that_is_not_an_object_is_reported_as_the_case(client: TestClient, item: Any) -> None:
     body = client.post(BATCH, json={"cases": [BASE_CASE, item]}).json()
     assert body["results"][0]["status"] == "ok"
-    problem = body["results"][1]["detail"][0]
+    problem = body["results"][1]["problem"]["errors"][0]
     assert body["results"][1]["status"] == "invalid"
     assert problem["field"] == "case"
     assert "JSON object" in problem["message"]
@@ -105,23 +104,23 @@ def test_an_empty_batch_is_answered_with_no_results(client: TestClient) -> None:
 def test_a_malformed_batch_is_refused_naming_the_field(client: TestClient, body: Any, field: str) -> None:
     response = client.post(BATCH, json=body)
     assert response.status_code == 422
-    assert field in [p["field"] for p in response.json()["detail"]]
+    assert field in [p["field"] for p in response.json()["errors"]]
 
 
 def test_a_list_without_the_envelope_is_refused(client: TestClient) -> None:
     response = client.post(BATCH, json=[BASE_CASE])
     assert response.status_code == 422
-    assert response.json()["error"] == "invalid_request"
+    assert response.json()["code"] == "invalid_request"
 
 
 def test_the_default_limit_is_1000_cases(client: TestClient) -> None:
     response = client.post(BATCH, json={"cases": [BASE_CASE] * 1001})
     assert response.status_code == 422
-    assert response.json()["detail"] == [
+    assert response.json()["errors"] == [
         {
             "field": "cases",
             "message": "List should have at most 1000 items after validation, not 1001",
-            "type": "too_long",
+            "kind": "too_long",
         }
     ]
     schema = client.get("/openapi.json").json()["components"]["schemas"]["BatchRequest"]
@@ -132,8 +131,8 @@ def test_the_case_limit_is_configured(small_limits_client: TestClient) -> None:
     assert small_limits_client.post(BATCH, json={"cases": distinct_cases(3)}).status_code == 200
     response = small_limits_client.post(BATCH, json={"cases": distinct_cases(4)})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["field"] == "cases"
-    assert "at most 3 items" in response.json()["detail"][0]["message"]
+    assert response.json()["errors"][0]["field"] == "cases"
+    assert "at most 3 items" in response.json()["errors"][0]["message"]
 
 
 def _padded(body: dict[str, Any], size: int) -> bytes:
@@ -150,9 +149,14 @@ def test_the_batch_has_its_own_larger_body_limit(small_limits_client: TestClient
     assert small_limits_client.post("/v1/explain", content=single, headers=headers).status_code == 413
     response = small_limits_client.post(BATCH, content=_padded({"cases": []}, 100_001), headers=headers)
     assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
     assert response.json() == {
-        "error": "payload_too_large",
-        "detail": [{"field": "body", "message": "request bodies are limited to 100000 bytes"}],
+        "type": "/problems/payload_too_large",
+        "title": "Payload too large",
+        "status": 413,
+        "detail": "Request bodies are limited to 100000 bytes.",
+        "code": "payload_too_large",
+        "errors": [{"field": "body", "message": "request bodies are limited to 100000 bytes"}],
     }
 
 
@@ -177,6 +181,6 @@ def test_an_item_holding_a_lone_surrogate_is_reported_not_a_server_error(client:
     body = b'{"cases": [{"primary_site": "\\ud800", "lesion_count": 2}]}'
     response = client.post(BATCH, content=body, headers={"content-type": "application/json"})
     assert response.status_code == 200
-    problem = response.json()["results"][0]["detail"][0]
+    problem = response.json()["results"][0]["problem"]["errors"][0]
     assert problem["field"] == "primary_site"
     assert "input" not in problem

@@ -69,8 +69,8 @@ def test_an_empty_batch_gives_an_empty_body(client: TestClient) -> None:
 def test_a_malformed_batch_is_still_a_json_422(client: TestClient) -> None:
     response = client.post(BATCH, json={"cases": BASE_CASE}, headers=ASK_NDJSON)
     assert response.status_code == 422
-    assert response.headers["content-type"] == "application/json"
-    assert response.json()["error"] == "invalid_request"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid_request"
 
 
 @pytest.mark.parametrize(

@@ -145,6 +145,12 @@ def assert_answered_below_the_app(answer: bytes, status: int) -> str:
     assert REQUEST_ID.fullmatch(request_id), request_id
     body = answer.split(b"\r\n\r\n", 1)[1]
     assert len(body) == int(headers["content-length"])
+    # The same problem document (RFC 9457) as every error of the app.
+    assert headers["content-type"] == "application/problem+json"
+    document = json.loads(body)
+    assert document["status"] == status
+    assert document["type"] == "/problems/" + document["code"]
+    assert document["title"] and document["detail"] and document["errors"][0]["message"]
     return request_id
 
 
@@ -301,7 +307,7 @@ def test_a_malformed_request_line_gets_a_400_with_security_headers_and_a_request
         sock.sendall(b"NOT AN HTTP REQUEST\r\n\r\n")
         answer = read_until_closed(sock, time.monotonic() + BOUND_S)
     request_id = assert_answered_below_the_app(answer, 400)
-    assert answer.endswith(b"Invalid HTTP request received.")
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["code"] == "malformed_request"
     (line,) = lines_for(server, peer)
     assert (line["reason"], line["status"], line["request_id"]) == ("malformed_request", 400, request_id)
     uvicorn_lines = [x for x in log_lines(server) if x.get("message") == "Invalid HTTP request received."]

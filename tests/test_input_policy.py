@@ -85,11 +85,11 @@ def test_other_values_are_still_refused_for_an_integer(client: TestClient, path:
     response = client.post(path, json=wrap(path, {**BASE_CASE, "lesion_count": value}))
     if path == "/v1/explain/batch":
         assert response.status_code == 200
-        detail = response.json()["results"][1]["detail"]
+        detail = response.json()["results"][1]["problem"]["errors"]
         prefix = ""
     else:
         assert response.status_code == 422
-        detail = response.json()["detail"]
+        detail = response.json()["errors"]
         prefix = "a." if path == "/v1/compare" else ""
     assert [p["field"] for p in detail] == [f"{prefix}lesion_count"]
 
@@ -100,7 +100,7 @@ def test_a_very_long_integer_for_a_size_is_refused_not_crashed_on(client: TestCl
     sent = case_text().replace('"largest_lesion_cm": 2.5', '"largest_lesion_cm": 1' + "0" * digits)
     response = post_raw(client, "/v1/explain", sent.encode())
     assert response.status_code == 422, response.text
-    problem = response.json()["detail"][0]
+    problem = response.json()["errors"][0]
     if digits == 400:
         assert problem["field"] == "largest_lesion_cm"
         assert "less than or equal to 30" in problem["message"]
@@ -228,22 +228,20 @@ def test_a_repeated_key_is_refused_naming_it(client: TestClient, path: str, body
         assert response.status_code == 200, response.text
         return
     assert response.status_code == 422, response.text
-    assert response.json() == {
-        "error": "invalid_request",
-        "detail": [
-            {
-                "field": field,
-                "message": f"the key {field.rsplit('.', 1)[-1]!r} appears more than once in one JSON object; "
-                "give each key once",
-                "type": "duplicate_key",
-            }
-        ],
-    }
+    assert response.json()["code"] == "invalid_request"
+    assert response.json()["errors"] == [
+        {
+            "field": field,
+            "message": f"the key {field.rsplit('.', 1)[-1]!r} appears more than once in one JSON object; "
+            "give each key once",
+            "kind": "duplicate_key",
+        }
+    ]
 
 
 def test_every_repeated_key_is_named(client: TestClient) -> None:
     body = plus('"lesion_count": 3, "performance_status": 1, "lesion_count": 4')
-    detail = post_raw(client, "/v1/explain", body.encode()).json()["detail"]
+    detail = post_raw(client, "/v1/explain", body.encode()).json()["errors"]
     assert [p["field"] for p in detail] == ["lesion_count", "performance_status"]
 
 
@@ -259,11 +257,11 @@ def test_the_same_key_in_different_objects_is_not_a_repeat(client: TestClient) -
 def test_a_boolean_query_parameter_is_exactly_true_or_false(client: TestClient, value: str) -> None:
     response = client.post("/v1/explain", params={"what_if": value}, json=BASE_CASE)
     assert response.status_code == 422
-    assert response.json()["detail"] == [
+    assert response.json()["errors"] == [
         {
             "field": "query.what_if",
             "message": f"query parameter 'what_if' must be true or false (lower case), not {value!r}",
-            "type": "bool_parsing",
+            "kind": "bool_parsing",
             "input": value,
         }
     ]
@@ -279,11 +277,11 @@ def test_true_and_false_still_work(client: TestClient) -> None:
 def test_a_query_parameter_given_twice_is_refused(client: TestClient) -> None:
     response = client.post("/v1/explain?what_if=true&what_if=false", json=BASE_CASE)
     assert response.status_code == 422
-    assert response.json()["detail"] == [
+    assert response.json()["errors"] == [
         {
             "field": "query.what_if",
             "message": "query parameter 'what_if' is given 2 times; give it once",
-            "type": "duplicate_key",
+            "kind": "duplicate_key",
         }
     ]
 
@@ -296,10 +294,10 @@ def test_a_query_parameter_given_twice_is_refused(client: TestClient) -> None:
 def test_utf16_and_utf32_bodies_get_415(client: TestClient, path: str, encoding: str) -> None:
     response = post_raw(client, path, json.dumps(wrap(path, BASE_CASE)).encode(encoding))
     assert response.status_code == 415, response.text
-    [problem] = response.json()["detail"]
-    assert response.json()["error"] == "unsupported_media_type"
+    [problem] = response.json()["errors"]
+    assert response.json()["code"] == "unsupported_media_type"
     assert problem["field"] == "body"
-    assert problem["type"] == "unsupported_encoding"
+    assert problem["kind"] == "unsupported_encoding"
     assert encoding[:6].upper() in problem["message"] and "UTF-8" in problem["message"]
 
 
@@ -309,12 +307,12 @@ def test_a_charset_other_than_utf8_gets_415(client: TestClient, path: str, chars
     headers = {"content-type": f"application/json; charset={charset}"}
     response = post_raw(client, path, json.dumps(wrap(path, BASE_CASE)).encode(), headers)
     assert response.status_code == 415, response.text
-    assert response.json()["detail"] == [
+    assert response.json()["errors"] == [
         {
             "field": "header.content-type",
             "message": f"charset {charset.strip(chr(34))!r} is not supported: send the body as UTF-8 JSON "
             "(Content-Type: application/json)",
-            "type": "unsupported_charset",
+            "kind": "unsupported_charset",
         }
     ]
 
@@ -335,8 +333,8 @@ def test_invalid_utf8_is_a_clear_422(client: TestClient, path: str) -> None:
     body = json.dumps(wrap(path, {**BASE_CASE, "kras_status": "X"})).encode().replace(b'"X"', b'"\xc3("')
     response = post_raw(client, path, body)
     assert response.status_code == 422
-    [problem] = response.json()["detail"]
-    assert problem["field"] == "body" and problem["type"] == "json_invalid"
+    [problem] = response.json()["errors"]
+    assert problem["field"] == "body" and problem["kind"] == "json_invalid"
     offset = body.index(b"\xc3")
     assert problem["message"] == f"the body is not valid JSON (it is not UTF-8 text: byte {offset} is not valid UTF-8)"
 
@@ -356,11 +354,11 @@ def too_deep(path: str, levels: int) -> bytes:
 def test_deep_nesting_gets_a_clear_reason(client: TestClient, path: str, levels: int) -> None:
     response = post_raw(client, path, too_deep(path, levels))
     assert response.status_code == 422, response.text
-    assert response.json()["detail"] == [
+    assert response.json()["errors"] == [
         {
             "field": "body",
             "message": f"the body is nested too deeply (more than {MAX_JSON_DEPTH} levels of arrays and objects)",
-            "type": "json_too_deep",
+            "kind": "json_too_deep",
         }
     ]
 
@@ -368,13 +366,13 @@ def test_deep_nesting_gets_a_clear_reason(client: TestClient, path: str, levels:
 def test_the_whole_body_nested_deeply_gets_the_same_reason(client: TestClient) -> None:
     response = post_raw(client, "/v1/explain", b"[" * 10_000 + b"]" * 10_000)
     assert response.status_code == 422
-    assert response.json()["detail"][0]["type"] == "json_too_deep"
+    assert response.json()["errors"][0]["kind"] == "json_too_deep"
 
 
 def test_nesting_within_the_limit_is_judged_as_usual(client: TestClient) -> None:
     response = post_raw(client, "/v1/explain", too_deep("/v1/explain", 3))
     assert response.status_code == 422
-    assert [p["type"] for p in response.json()["detail"]] == ["literal_error"]
+    assert [p["kind"] for p in response.json()["errors"]] == ["literal_error"]
 
 
 # 6. Bounded error answers ---------------------------------------------------------------------------------
@@ -390,34 +388,34 @@ def test_a_small_bad_body_gets_a_small_answer(client: TestClient) -> None:
     response = post_raw(client, "/v1/explain", body)
     assert response.status_code == 422
     assert len(response.content) < 10_000
-    detail = response.json()["detail"]
+    detail = response.json()["errors"]
     assert len(detail) == MAX_PROBLEMS + 1
     assert [p["field"] for p in detail[:MAX_PROBLEMS]] == [f"unknown_{i}" for i in range(MAX_PROBLEMS)]
     assert detail[-1] == {
         "field": "body",
         "message": f"{300 - MAX_PROBLEMS} more problems were found and are not listed (at most {MAX_PROBLEMS} are)",
-        "type": "too_many_errors",
+        "kind": "too_many_errors",
     }
 
 
 def test_up_to_the_limit_every_problem_is_listed(client: TestClient) -> None:
-    detail = client.post("/v1/explain", json=many_problems(MAX_PROBLEMS)).json()["detail"]
+    detail = client.post("/v1/explain", json=many_problems(MAX_PROBLEMS)).json()["errors"]
     assert len(detail) == MAX_PROBLEMS
-    assert all(p["type"] == "extra_forbidden" for p in detail)
+    assert all(p["kind"] == "extra_forbidden" for p in detail)
 
 
 def test_the_batch_bounds_each_case_detail_alike(client: TestClient) -> None:
     response = client.post("/v1/explain/batch", json={"cases": [many_problems(300), BASE_CASE]})
     entry = response.json()["results"][0]
-    assert len(entry["detail"]) == MAX_PROBLEMS + 1
-    assert entry["detail"][-1]["field"] == "case"
-    assert entry["detail"][-1]["type"] == "too_many_errors"
+    assert len(entry["problem"]["errors"]) == MAX_PROBLEMS + 1
+    assert entry["problem"]["errors"][-1]["field"] == "case"
+    assert entry["problem"]["errors"][-1]["kind"] == "too_many_errors"
     assert len(json.dumps(entry)) < 10_000
 
 
 def test_compare_bounds_the_problems_of_both_cases_together(client: TestClient) -> None:
     response = client.post("/v1/compare", json={"a": many_problems(50), "b": many_problems(50)})
-    detail = response.json()["detail"]
+    detail = response.json()["errors"]
     assert len(detail) == MAX_PROBLEMS + 1
     assert detail[-1]["message"].startswith(f"{100 - MAX_PROBLEMS} more problems")
 
@@ -425,15 +423,16 @@ def test_compare_bounds_the_problems_of_both_cases_together(client: TestClient) 
 @pytest.mark.parametrize("value", ["z" * 5_000, "é" * 300, 10**250])
 def test_a_long_input_is_echoed_cut_short_and_marked(client: TestClient, value: Any) -> None:
     response = client.post("/v1/explain", json={**BASE_CASE, "primary_site": value})
-    [problem] = response.json()["detail"]
+    [problem] = response.json()["errors"]
     assert problem["input_truncated"] is True
     assert problem["input"] == json.dumps(value, ensure_ascii=False)[:MAX_INPUT_CHARS]
-    assert len(response.content) < 1_000
+    # The problem document repeats a lone problem's message in its `detail`: still about 1 KB.
+    assert len(response.content) < 1_200
 
 
 @pytest.mark.parametrize("value", ["z" * (MAX_INPUT_CHARS - 2), 12345, 2.5, True])
 def test_a_short_input_is_echoed_as_sent(client: TestClient, value: Any) -> None:
-    [problem] = client.post("/v1/explain", json={**BASE_CASE, "primary_site": value}).json()["detail"]
+    [problem] = client.post("/v1/explain", json={**BASE_CASE, "primary_site": value}).json()["errors"]
     assert problem["input"] == value
     assert "input_truncated" not in problem
 
@@ -441,14 +440,16 @@ def test_a_short_input_is_echoed_as_sent(client: TestClient, value: Any) -> None
 def test_the_openapi_document_publishes_the_limits_and_the_415(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
     schemas = document["components"]["schemas"]
-    detail = schemas["ErrorResponse"]["properties"]["detail"]
-    assert detail["maxItems"] == MAX_PROBLEMS + 1
-    assert f"at most {MAX_PROBLEMS}" in detail["description"]
+    errors = schemas["ErrorResponse"]["properties"]["errors"]
+    assert errors["maxItems"] == MAX_PROBLEMS + 1
+    assert f"at most {MAX_PROBLEMS}" in errors["description"]
     assert f"{MAX_INPUT_CHARS} characters" in schemas["Problem"]["properties"]["input"]["description"]
-    assert "unsupported_media_type" in schemas["ErrorResponse"]["properties"]["error"]["description"]
+    assert "unsupported_media_type" in schemas["ErrorResponse"]["properties"]["code"]["description"]
     for path in BODY_PATHS:
         response = document["paths"][path]["post"]["responses"]["415"]
-        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
+        assert response["content"]["application/problem+json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorResponse"
+        }
     what_if = next(p for p in document["paths"]["/v1/explain"]["post"]["parameters"] if p["name"] == "what_if")
     assert "`true` or `false`" in what_if["description"]
 
@@ -461,4 +462,4 @@ def test_generated_bodies_get_the_same_verdict_over_http(client: TestClient, cas
     response = post_raw(client, "/v1/explain", text.encode())
     assert response.status_code == (200 if SCHEMA.is_valid(body) else 422), response.text
     if response.status_code == 422:
-        assert len(response.json()["detail"]) <= MAX_PROBLEMS + 1
+        assert len(response.json()["errors"]) <= MAX_PROBLEMS + 1

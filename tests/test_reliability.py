@@ -15,8 +15,12 @@ from app.settings import Settings
 from tests.conftest import BASE_CASE
 
 NOT_READY = {
-    "error": "not_ready",
-    "detail": [{"field": "rulebook", "message": "the rulebook is still loading; retry shortly"}],
+    "type": "/problems/not_ready",
+    "title": "Not ready",
+    "status": 503,
+    "detail": "The rulebook is still loading; retry shortly.",
+    "code": "not_ready",
+    "errors": [{"field": "rulebook", "message": "the rulebook is still loading; retry shortly"}],
 }
 
 
@@ -115,4 +119,4 @@ def test_slow_and_abandoned_clients_do_not_block_other_clients(live_server: str,
 def test_bodies_that_are_not_utf8_text_get_the_usual_422(client: TestClient, path: str, body: bytes) -> None:
     response = client.post(path, content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
-    assert response.json()["error"] == "invalid_request"
+    assert response.json()["code"] == "invalid_request"

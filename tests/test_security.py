@@ -257,8 +257,8 @@ def test_unknown_query_parameters_are_rejected_naming_them(
     response = client.request(method, url, json=body)
     assert response.status_code == 422
     name = url.split("?")[1].split("=")[0]
-    assert response.json()["detail"][0]["field"] == f"query.{name}"
-    assert f"unknown query parameter {name!r}" in response.json()["detail"][0]["message"]
+    assert response.json()["errors"][0]["field"] == f"query.{name}"
+    assert f"unknown query parameter {name!r}" in response.json()["errors"][0]["message"]
 
 
 def test_declared_query_parameters_and_pages_outside_the_api_are_not_affected(client: TestClient) -> None:
@@ -269,7 +269,7 @@ def test_declared_query_parameters_and_pages_outside_the_api_are_not_affected(cl
 def test_unknown_fields_are_rejected_in_batch_envelope_and_items(client: TestClient) -> None:
     assert client.post("/v1/explain/batch", json={"cases": [], "extra": 1}).status_code == 422
     item = client.post("/v1/explain/batch", json={"cases": [{**BASE_CASE, "extra": 1}]}).json()["results"][0]
-    assert item["detail"][0]["type"] == "extra_forbidden"
+    assert item["problem"]["errors"][0]["kind"] == "extra_forbidden"
 
 
 # --- CORS ---------------------------------------------------------------------------------------
@@ -303,7 +303,12 @@ def test_cors_allows_exactly_the_configured_origins(cors: TestClient) -> None:
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == ORIGIN
     assert "x-api-key" in preflight.headers["access-control-allow-headers"].lower()
-    assert _preflight(cors, "https://elsewhere.example").status_code == 400
+    refused = _preflight(cors, "https://elsewhere.example")
+    assert refused.status_code == 400
+    # The one error shape here too, not Starlette's text/plain "Disallowed CORS origin".
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "cors_refused"
+    assert "origin" in refused.json()["detail"]
 
 
 # --- API key ------------------------------------------------------------------------------------
@@ -311,7 +316,21 @@ def test_cors_allows_exactly_the_configured_origins(cors: TestClient) -> None:
 
 def test_without_a_configured_key_the_api_is_open(client: TestClient) -> None:
     assert client.post("/v1/explain", json=BASE_CASE).status_code == 200
-    assert "securitySchemes" not in client.get("/openapi.json").json().get("components", {})
+
+
+def test_the_contract_is_the_same_with_and_without_a_key(client: TestClient, keyed: TestClient) -> None:
+    # A client generated against a development server (no key) must work against one with a key: the
+    # scheme and the 401 are always published, the key marked optional (`{}`: no requirement).
+    document = client.get("/openapi.json").json()
+    assert document == keyed.get("/openapi.json").json()
+    assert document["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            if path.startswith("/v1/"):
+                assert operation["security"] == [{}, {"ApiKey": []}]
+                assert "401" in operation["responses"]
+            else:
+                assert "security" not in operation and "401" not in operation["responses"]
 
 
 @pytest.mark.parametrize(
@@ -326,8 +345,8 @@ def test_with_a_configured_key_the_api_needs_it(keyed: TestClient, method: str, 
     for headers in ({}, {"X-API-Key": "wrong"}, {"X-API-Key": KEY[:-1]}, {"Authorization": f"Bearer {KEY}"}):
         response = keyed.request(method, path, json=body, headers=headers)
         assert response.status_code == 401
-        assert response.json()["error"] == "unauthorized"
-        assert response.json()["detail"][0]["field"] == "X-API-Key"
+        assert response.json()["code"] == "unauthorized"
+        assert response.json()["errors"][0]["field"] == "X-API-Key"
     assert keyed.request(method, path, json=body, headers={"X-API-Key": KEY}).status_code == 200
 
 
@@ -342,12 +361,9 @@ def test_with_a_configured_key_the_page_is_not_locked(keyed: TestClient) -> None
 
 def test_with_a_configured_key_the_openapi_document_declares_it(keyed: TestClient) -> None:
     document = keyed.get("/openapi.json").json()
-    assert document["components"]["securitySchemes"]["ApiKey"] == {
-        "type": "apiKey",
-        "in": "header",
-        "name": "X-API-Key",
-    }
-    assert document["paths"]["/v1/explain"]["post"]["security"] == [{"ApiKey": []}]
+    scheme = document["components"]["securitySchemes"]["ApiKey"]
+    assert {k: scheme[k] for k in ("type", "in", "name")} == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    assert document["paths"]["/v1/explain"]["post"]["security"] == [{}, {"ApiKey": []}]
     assert "security" not in document["paths"]["/healthz"]["get"]
 
 

@@ -25,7 +25,10 @@ def what_if(client: TestClient, case: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_what_if_is_opt_in(client: TestClient) -> None:
-    assert client.post("/v1/explain", json=BASE_CASE).json()["what_if"] is None
+    # Absent, not null, as the README says (both the written answer and the model leave it out).
+    without = client.post("/v1/explain", json=BASE_CASE)
+    assert "what_if" not in without.json()
+    assert b'"what_if"' not in without.content
     assert what_if(client, BASE_CASE)["changes"]
 
 
@@ -33,7 +36,7 @@ def test_resection_moves_with_extrahepatic_disease_and_says_why(client: TestClie
     changes = what_if(client, BASE_CASE)["changes"]
     change = next(c for c in changes if c["category"] == "surgical_resection" and c["field"] == "extrahepatic_disease")
     assert change["statement"] == (
-        "Surgical resection would be not typically discussed if extrahepatic_disease were extensive (now none)."
+        'Surgical resection would be not typically discussed if "Disease outside the liver" were extensive (now none).'
     )
     assert [b["rule"] for b in change["because"]] == ["resection.not_discussed.not_suitable"]
     assert change["because"][0]["citations"]
@@ -44,7 +47,7 @@ def test_ablation_threshold_is_the_nearest_change(client: TestClient) -> None:
     changes = [c for c in what_if(client, case)["changes"] if c["category"] == "ablation"]
     size = [c for c in changes if c["field"] == "largest_lesion_cm"]
     assert [(c["new_value"], c["would_be"]) for c in size] == [(3.0, "not_discussed")]
-    assert "largest_lesion_cm >= 3 (parameter small_lesion_below_cm)" in [
+    assert '"Largest lesion diameter (cm)" >= 3 (rulebook setting "small lesion size")' in [
         i["condition"] for b in size[0]["because"] for i in b["inputs"]
     ]
 
@@ -120,7 +123,7 @@ def test_compare_of_identical_cases_has_no_differences(client: TestClient) -> No
 def test_compare_rejects_an_invalid_case_naming_the_field(client: TestClient) -> None:
     response = client.post("/v1/compare", json={"a": BASE_CASE, "b": {**BASE_CASE, "lesion_count": 0}})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["field"] == "b.lesion_count"
+    assert response.json()["errors"][0]["field"] == "b.lesion_count"
 
 
 def test_prior_treatments_are_toggled_one_at_a_time(client: TestClient) -> None:
@@ -147,6 +150,6 @@ def test_prior_treatments_are_toggled_one_at_a_time(client: TestClient) -> None:
 def test_unknown_envelope_field_lists_the_envelope_fields(client: TestClient) -> None:
     response = client.post("/v1/compare", json={"a": BASE_CASE, "b": BASE_CASE, "c": BASE_CASE})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["message"] == "unknown field 'c'; allowed fields: a, b"
+    assert response.json()["errors"][0]["message"] == "unknown field 'c'; allowed fields: a, b"
     inner = client.post("/v1/compare", json={"a": {**BASE_CASE, "grade": 2}, "b": BASE_CASE})
-    assert "allowed fields: primary_site" in inner.json()["detail"][0]["message"]
+    assert "allowed fields: primary_site" in inner.json()["errors"][0]["message"]

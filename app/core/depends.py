@@ -19,7 +19,7 @@ from app.core.evaluation import Evaluate, Evaluation
 from app.core.explain import STATUS_WORDS, Explainer
 from app.core.inputs import choices, shown
 from app.rulebook import Rule, Rulebook
-from schemas.case import LIST_FIELDS, OPTIONAL_FIELDS, Case
+from schemas.case import LIST_FIELDS, OPTIONAL_FIELDS, Case, field_label
 from schemas.explanation import Dependency, Status
 
 _VALUE_OPS = frozenset({"eq", "in", "contains"})
@@ -250,8 +250,8 @@ class DependencyFinder:
                                 field=name,
                                 value=value,
                                 would_be=status,
-                                statement=f"{label} would be {STATUS_WORDS[status]} if {name} were {shown(value)}"
-                                " (now unknown).",
+                                statement=f"{label} would be {STATUS_WORDS[status]} if {field_label(name)} were "
+                                f"{shown(value)} (now unknown).",
                             )
                         )
         return found

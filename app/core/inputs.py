@@ -3,7 +3,7 @@
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from schemas.case import NUMERIC_FIELDS, Case
+from schemas.case import NUMERIC_FIELDS, Case, value_words
 
 
 def _values_of(annotation: Any) -> list[Any]:
@@ -27,13 +27,8 @@ def choices(field: str) -> list[Any]:
 
 
 def shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, list):
-        return "[" + ", ".join(value) + "]" if value else "[] (none)"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    """A value in a sentence: in words, never an id (`uveal melanoma`, `yes`, `none`)."""
+    return value_words(value)
 
 
 def bounds(field: str) -> tuple[Any, Any]:

@@ -14,7 +14,7 @@ from app.core.inputs import NUMERIC_STEP, bounds, is_whole_number
 from app.core.inputs import choices as _choices
 from app.core.inputs import shown as _shown
 from app.rulebook import Rulebook
-from schemas.case import OPTIONAL_FIELDS, Case
+from schemas.case import OPTIONAL_FIELDS, Case, field_label
 from schemas.explanation import CategoryMove, RuleChange, Status, UnknownInputEffect, WhatIf, WhatIfChange
 
 
@@ -54,18 +54,27 @@ class WhatIfAnalyser:
                 continue  # unknown inputs are reported separately
             if field in NUMERIC_STEP:
                 values = self._numeric_candidates(field, current)
-                out += [_Candidate(field, v, f"{field} were {_shown(v)} (now {_shown(current)})") for v in values]
+                out += [
+                    _Candidate(field, v, f"{field_label(field)} were {_shown(v)} (now {_shown(current)})")
+                    for v in values
+                ]
             elif field == "prior_treatments":
                 for item in _choices("prior_treatments"):
                     if item in current:
                         out.append(
-                            _Candidate(field, [t for t in current if t != item], f"{field} did not include {item}")
+                            _Candidate(
+                                field,
+                                [t for t in current if t != item],
+                                f"{field_label(field)} did not include {_shown(item)}",
+                            )
                         )
                     else:
-                        out.append(_Candidate(field, [*current, item], f"{field} also included {item}"))
+                        out.append(
+                            _Candidate(field, [*current, item], f"{field_label(field)} also included {_shown(item)}")
+                        )
             else:
                 out += [
-                    _Candidate(field, v, f"{field} were {_shown(v)} (now {_shown(current)})")
+                    _Candidate(field, v, f"{field_label(field)} were {_shown(v)} (now {_shown(current)})")
                     for v in _choices(field)
                     if v != current
                 ]

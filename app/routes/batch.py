@@ -1,6 +1,6 @@
 """POST /v1/explain/batch: many cases in, one result per case out, in order. An invalid case gets
-its own error entry (same field/message shape as a 422 from /v1/explain) instead of failing the
-whole batch. Each entry is assembled as bytes by one function (`_entry`), from the same bytes
+its own `invalid` entry, carrying the problem document a 422 from /v1/explain would (app/errors.py),
+instead of failing the whole batch. Each entry is assembled as bytes by one function (`_entry`), from the same bytes
 as POST /v1/explain answers (ExplainerService.explain_json).
 
 Two representations of the same entries, chosen by the Accept header (`wants_ndjson`), both sent
@@ -20,12 +20,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.json_schema import SkipJsonSchema
 from starlette.types import Receive, Scope, Send
 
 from app.core.service import ExplainerService
 from app.errors import ErrorResponse, Problem, error_body, validation_problems
 from app.limits import WorkLimiter
 from app.routes.deps import LimitsDep, ServiceDep
+from app.routes.explain import EXAMPLES
 from app.settings import Settings
 from schemas.case import Case
 from schemas.explanation import Explanation
@@ -48,8 +50,9 @@ class Invalid(BaseModel):
 
     index: int = Field(description="Position of the case in the request, from 0.")
     status: Literal["invalid"]
-    error: Literal["invalid_request"]
-    detail: list[Problem]
+    problem: ErrorResponse = Field(
+        description="The problem document (RFC 9457) POST /v1/explain would answer for this case with its 422."
+    )
 
 
 class BatchResponse(BaseModel):
@@ -73,8 +76,9 @@ NDJSON_LINE_SCHEMA: dict[str, Any] = {
     },
 }
 
-# A case that fails validation is kept as sent, so it can be reported on its own.
-BatchItem = Annotated[Case | Any, Field(union_mode="left_to_right")]
+# A case that fails validation is kept as sent, so it can be reported on its own. The published
+# schema says what to send (a Case); an item that is not one gets an `invalid` entry, not a 422.
+BatchItem = Annotated[Case | SkipJsonSchema[Any], Field(union_mode="left_to_right")]
 
 
 def _validate(raw: Any) -> tuple[Case | None, list[Problem]]:
@@ -86,14 +90,14 @@ def _validate(raw: Any) -> tuple[Case | None, list[Problem]]:
     for p in problems:
         if p.field == "body":
             p.field = "case"
-        if p.type == "model_type":
+        if p.kind == "model_type":
             p.message = "each item must be a JSON object describing a case"
     return None, problems
 
 
 def _invalid(index: int, problems: list[Problem]) -> bytes:
-    """An `Invalid` entry: the index and status, then the same body as any 422 (app/errors.py)."""
-    entry = {"index": index, "status": "invalid", **error_body("invalid_request", problems)}
+    """An `Invalid` entry: the index and status, then the same problem document as any 422 (app/errors.py)."""
+    entry = {"index": index, "status": "invalid", "problem": error_body("invalid_request", problems)}
     return json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -123,11 +127,22 @@ def _entry(index: int, checked: Checked, svc: ExplainerService) -> bytes:
 # disconnect cancel the rest of the batch.
 
 
-async def _json_document(cases: Sequence[Any], svc: ExplainerService) -> AsyncIterator[bytes]:
-    """The `BatchResponse` document: the counts first (validation alone decides them), then the entries."""
-    checked = _check(cases)
+def _head(checked: Sequence[Checked]) -> bytes:
+    """The start of the `BatchResponse` document: the counts (validation alone decides them)."""
     count, explained = len(checked), sum(case is not None for case, _ in checked)
-    yield b'{"count":%d,"explained":%d,"invalid":%d,"results":[' % (count, explained, count - explained)
+    return b'{"count":%d,"explained":%d,"invalid":%d,"results":[' % (count, explained, count - explained)
+
+
+def document_bytes(cases: Sequence[Any], svc: ExplainerService) -> bytes:
+    """The whole `BatchResponse` at once, as streamed (the published response example)."""
+    checked = _check(cases)
+    return _head(checked) + b",".join(_entry(i, item, svc) for i, item in enumerate(checked)) + b"]}"
+
+
+async def _json_document(cases: Sequence[Any], svc: ExplainerService) -> AsyncIterator[bytes]:
+    """The `BatchResponse` document: the counts first, then the entries."""
+    checked = _check(cases)
+    yield _head(checked)
     for index, item in enumerate(checked):
         yield (b"," if index else b"") + _entry(index, item, svc)
         await asyncio.sleep(0)
@@ -187,6 +202,19 @@ def wants_ndjson(accept: str | None) -> bool:
     return ndjson_q > 0.0 and ndjson_q >= (json_q[max(json_q)] if json_q else 0.0)
 
 
+BATCH_EXAMPLES: dict[str, dict[str, Any]] = {
+    "one_valid_one_invalid": {
+        "summary": "Two cases: the first is explained, the second (an unknown primary site) gets an invalid entry",
+        "value": {
+            "cases": [
+                EXAMPLES["colorectal_liver_only"]["value"],
+                {**EXAMPLES["breast_unfit"]["value"], "primary_site": "liver"},
+            ]
+        },
+    }
+}
+
+
 def router(settings: Settings) -> APIRouter:
     """Built per app: the case limit is configuration, and it is part of the published schema."""
 
@@ -235,7 +263,10 @@ def router(settings: Settings) -> APIRouter:
         },
     )
     async def explain_batch(
-        batch: Annotated[BatchRequest, Body()], svc: ServiceDep, limits: LimitsDep, request: Request
+        batch: Annotated[BatchRequest, Body(openapi_examples=BATCH_EXAMPLES)],
+        svc: ServiceDep,
+        limits: LimitsDep,
+        request: Request,
     ) -> Response:
         # async: FastAPI would run a plain `def` in a worker thread; both answers are computed on the
         # event loop as they stream (see _json_document), each holding a batch slot while it does.

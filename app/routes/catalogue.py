@@ -91,7 +91,7 @@ def _rules(svc: ExplainerService) -> RulebookOut:
         date=book.meta.date,
         digest=book.digest,
         parameters=[
-            ParameterOut(id=p.id, value=p.value, meaning=p.meaning.strip(), citations=citations(p.cites))
+            ParameterOut(id=p.id, label=p.label, value=p.value, meaning=p.meaning.strip(), citations=citations(p.cites))
             for p in book.parameters.values()
         ],
         rules=[

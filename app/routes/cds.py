@@ -10,12 +10,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
+from app.body_policy import json_body_refusal
 from app.cds.cards import Urls
 from app.cds.chart import BadPrefetch, ChartUnavailable, FhirClient, Issue
 from app.cds.discovery import SERVICE_ID, discovery
 from app.cds.patient_view import patient_view
 from app.cds_access import CDS_PREFIX, public_base_url
-from app.errors import ErrorResponse, Problem, bounded, error_response, json_body_refusal, problem, with_input
+from app.errors import ErrorResponse, Problem, bounded, error_response, problem, with_input
 from app.routes.deps import ServiceDep
 from app.settings import Settings
 from schemas.cds_hooks import CdsRequest, CdsResponse, Discovery

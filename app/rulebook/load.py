@@ -260,10 +260,10 @@ def _rule_named_at(data: Any, loc: list[Any]) -> str:
 
 
 def _resolve(cond: Condition, parameters: dict[str, ParameterSpec], where: str, errors: Errors) -> ResolvedCondition:
-    value = cond.value
+    value, label = cond.value, None
     if cond.param is not None:
         if cond.param not in parameters:
             errors.add(where, f"unknown parameter {cond.param!r}")
         else:
-            value = parameters[cond.param].value
-    return ResolvedCondition(cond.field, cond.op, value, cond.param, cond.fact)
+            value, label = parameters[cond.param].value, parameters[cond.param].label
+    return ResolvedCondition(cond.field, cond.op, value, cond.param, cond.fact, label)

@@ -7,11 +7,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.rulebook.ops import OPERATORS
+from schemas.case import field_label, value_words
 from schemas.rulebook import CategorySpec, InvestigationSpec, ParameterSpec, RulebookMeta, RuleSpec, SourceSpec
 
 
 class RulebookError(Exception):
     """The rulebook cannot be used; the message names every file and rule at fault."""
+
+
+def words(name: str) -> str:
+    """An id (a fact's or a parameter's) read as words: `few_small_lesions` -> `few small lesions`."""
+    return name.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -23,18 +29,19 @@ class ResolvedCondition:
     value: Any
     param: str | None
     fact: str | None
+    param_label: str | None = None  # the parameter's label, how prose names it
 
     def text(self) -> str:
+        """The condition in words: the input's label and the values in words, never their ids (the
+        structured fields beside it keep those)."""
         if self.fact is not None:
-            return f"derived fact {self.fact}"
-        words = OPERATORS[self.op or "eq"].words
-        if not OPERATORS[self.op or "eq"].takes_value:
-            return f"{self.field} {words}"
-        shown = ", ".join(map(str, self.value)) if isinstance(self.value, list) else str(self.value).lower()
-        if isinstance(self.value, float) and self.value.is_integer():
-            shown = str(int(self.value))
-        named = f" (parameter {self.param})" if self.param else ""
-        return f"{self.field} {words} {shown}{named}"
+            return f'the derived fact "{words(self.fact)}"'
+        op = OPERATORS[self.op or "eq"]
+        label = field_label(self.field or "")
+        if not op.takes_value:
+            return f"{label} {op.words}"
+        named = f' (rulebook setting "{self.param_label or words(self.param)}")' if self.param else ""
+        return f"{label} {op.words} {value_words(self.value)}{named}"
 
 
 @dataclass(frozen=True)
