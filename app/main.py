@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings)
         app.state.service = metrics.observed(build_service(settings))  # engine evaluations counted
-        app.state.exercises = load_exercises(app.state.service, settings.exercises_dir, settings.seeds_dir)
+        app.state.exercises = load_exercises(app.state.service, settings.exercises_dir, settings.quote_documents())
         yield
 
     # The whole middleware stack, outermost first. RequestContext is outermost, so every response

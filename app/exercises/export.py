@@ -53,7 +53,7 @@ def export(fmt: ExportFormat, seed: int | None = None, variants: int = 0, only: 
 
     settings = Settings.from_env()
     svc = build_service(settings)
-    exercises = load_exercises(svc, settings.exercises_dir, settings.seeds_dir)
+    exercises = load_exercises(svc, settings.exercises_dir, settings.quote_documents())
     unknown = [i for i in only or [] if i not in exercises.library.vignettes]
     if unknown:
         raise ValueError(f"no exercise {unknown[0]!r} in {settings.exercises_dir}")
