@@ -20,6 +20,7 @@ send, which FastAPI cannot see from the routes alone, and reads well to a client
 The schemathesis fuzz test then checks error bodies as strictly as successful ones."""
 
 from collections.abc import Callable, Iterator
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
@@ -125,6 +126,20 @@ def _problem_response(description: str, *codes: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_JSON: {"schema": {"$ref": ERROR_REF}, "examples": example}}}
 
 
+def _problem_content(status: int) -> dict[str, Any]:
+    """The problem document of a status a route declares itself, with an example of its problem type
+    (the first of PROBLEM_TYPES with that status, else one named after the status)."""
+    code = next((c for c, t in PROBLEM_TYPES.items() if t.status == status), None)
+    if code is not None:
+        content: dict[str, Any] = _problem_response("", code)["content"]
+        return content
+    name = HTTPStatus(status).phrase.lower().replace(" ", "_")
+    value = error_body(name, [problem("request", HTTPStatus(status).description)], status)
+    return {
+        PROBLEM_JSON: {"schema": {"$ref": ERROR_REF}, "examples": {name: {"summary": value["title"], "value": value}}}
+    }
+
+
 def _errors_of(path: str, operation: dict[str, Any], needs: set[Callable[..., Any]]) -> dict[str, dict[str, Any]]:
     """Every error response the operation can send (status -> response)."""
     declared = operation.get("responses", {})
@@ -188,8 +203,8 @@ def _document_errors(schema: dict[str, Any], needs: dict[tuple[str, str], set[Ca
         responses.update(_errors_of(path, operation, needs.get((path, method), set())))
         for status, response in responses.items():
             # An error a route declares itself (a 404, a 409...) is a problem document like the rest.
-            if status[0] in "45" and PROBLEM_JSON not in response.get("content", {}):
-                response["content"] = {PROBLEM_JSON: {"schema": {"$ref": ERROR_REF}}}
+            if status[0] in "45" and "examples" not in response.get("content", {}).get(PROBLEM_JSON, {}):
+                response["content"] = _problem_content(int(status))
         operation["responses"] = dict(sorted(responses.items()))
     # Sent for no operation of the document, but sent all the same: for a path that does not exist,
     # a method a path does not serve, and below the app (app/connections.py).

@@ -329,6 +329,9 @@ def test_the_contract_is_the_same_with_and_without_a_key(client: TestClient, key
             if path.startswith("/v1/"):
                 assert operation["security"] == [{}, {"ApiKey": []}]
                 assert "401" in operation["responses"]
+            elif path.startswith("/cds-services"):  # the key, or a CDS client's JWT when issuers are configured
+                assert operation["security"] == [{}, {"ApiKey": []}, {"CdsClientJwt": []}]
+                assert "401" in operation["responses"]
             else:
                 assert "security" not in operation and "401" not in operation["responses"]
 
