@@ -52,14 +52,29 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "cors_refused": ProblemType(
         400, "CORS preflight refused", "The origin, method or headers of a CORS preflight are not allowed."
     ),
+    "invalid_hook_call": ProblemType(
+        400,
+        "Invalid CDS Hooks call",
+        "A call to a CDS service that is not JSON, lacks a field or has an invalid one, or whose prefetch is not "
+        "FHIR (CDS Hooks answers these with 400); `errors` lists each one.",
+    ),
     "unauthorized": ProblemType(
-        401, "Unauthorized", "An API key is configured and the X-API-Key header is missing or wrong."
+        401,
+        "Unauthorized",
+        "An API key is configured and the X-API-Key header is missing or wrong; on /cds-services, where the "
+        "server trusts CDS clients' JWTs, the bearer token is missing or does not verify.",
     ),
     "not_found": ProblemType(404, "Not found", "There is nothing at this path."),
     "method_not_allowed": ProblemType(
         405, "Method not allowed", "The path exists; the Allow header lists its methods."
     ),
     "request_timeout": ProblemType(408, "Request timeout", "The request head did not arrive in time."),
+    "precondition_failed": ProblemType(
+        412,
+        "Precondition failed",
+        "Data a CDS service needs is neither in the prefetch nor obtainable from the FHIR server (no fhirServer "
+        "with fhirAuthorization, or the fetch failed); `errors` names each prefetch key.",
+    ),
     "payload_too_large": ProblemType(413, "Payload too large", "The body is over the size limit."),
     "unsupported_media_type": ProblemType(415, "Unsupported media type", "The body is not UTF-8 JSON."),
     "invalid_request": ProblemType(

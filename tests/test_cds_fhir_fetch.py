@@ -101,8 +101,8 @@ def test_only_the_keys_left_out_are_fetched(client: TestClient, ehr: Stub) -> No
 def test_a_failing_fetch_of_needed_data_is_412(client: TestClient, fail: str) -> None:
     with stub_server(fhir_server(chart("colorectal"), fail=fail)) as broken:
         response = client.post(SERVICE_URL, json=fetch_call(f"{broken.base}/fhir"))
-    assert response.status_code == 412
-    assert all("HTTP 500" in p["message"] for p in response.json()["detail"])
+    assert response.status_code == 412 and response.json()["code"] == "precondition_failed"
+    assert all("HTTP 500" in p["message"] for p in response.json()["errors"])
 
 
 def test_an_unreachable_fhir_server_is_412(client: TestClient) -> None:
@@ -111,7 +111,7 @@ def test_an_unreachable_fhir_server_is_412(client: TestClient) -> None:
         port = sock.getsockname()[1]
     response = client.post(SERVICE_URL, json=fetch_call(f"http://127.0.0.1:{port}/fhir"))
     assert response.status_code == 412
-    assert {p["field"] for p in response.json()["detail"]} == {f"prefetch.{t.key}" for t in TEMPLATES if t.needed}
+    assert {p["field"] for p in response.json()["errors"]} == {f"prefetch.{t.key}" for t in TEMPLATES if t.needed}
 
 
 def test_search_pages_are_followed_on_the_same_server_only(client: TestClient) -> None:

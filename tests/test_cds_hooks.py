@@ -28,6 +28,7 @@ from tests.cds_support import (
     empty_values,
     hook_call,
 )
+from tests.fhir_bundles import ICD10, secondary
 from tests.test_wording_and_citations import FORBIDDEN
 
 QUOTE_LINE = re.compile(r'^\s*> "(.*)"$', re.MULTILINE)
@@ -131,6 +132,19 @@ def test_golden_bundles_give_the_case_they_describe(
     assert {k: case.get(k) for k in expected} == expected
 
 
+def case_line(card: dict[str, Any]) -> str:
+    detail: str = card["detail"]
+    return next(line for line in detail.splitlines() if line.startswith("**Case as read from the chart:**"))
+
+
+def test_values_the_chart_does_not_state_are_not_shown_as_charted(client: TestClient) -> None:
+    (card,) = cards_of(client, hook_call(chart("colorectal")))
+    assert "extrahepatic disease: none (no other secondary cancer coded; check staging)" in case_line(card)
+    assert "lesion count: at least 2" in case_line(card)  # the lesions measured; the chart may hold more
+    (charted,) = cards_of(client, hook_call([*chart("colorectal"), secondary("lung", (ICD10, "C78.01"))]))
+    assert "extrahepatic disease: limited" in case_line(charted) and "check staging" not in case_line(charted)
+
+
 def test_chart_without_an_ecog_gets_one_card_naming_it_and_the_code_looked_for(
     client: TestClient, book: Rulebook
 ) -> None:
@@ -164,7 +178,8 @@ def test_missing_needed_prefetch_without_a_fhir_server_is_412_naming_it(client: 
     del body["prefetch"]["conditions"]
     response = post(client, body)
     assert response.status_code == 412
-    (item,) = response.json()["detail"]
+    assert response.json()["code"] == "precondition_failed"
+    (item,) = response.json()["errors"]
     assert item["field"] == "prefetch.conditions"
     assert post(client, {k: v for k, v in body.items() if k != "prefetch"}).status_code == 412
 
@@ -199,7 +214,8 @@ def test_malformed_requests_are_400(client: TestClient, change: dict[str, Any]) 
     body = {k: v for k, v in body.items() if v is not None}
     response = post(client, body)
     assert response.status_code == 400, response.text
-    assert response.json()["error"] == "invalid_request"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid_hook_call" and response.json()["status"] == 400
 
 
 def test_prefetch_about_another_patient_is_refused(client: TestClient) -> None:
@@ -215,13 +231,13 @@ def test_bodies_that_are_not_json_or_repeat_keys_are_400(client: TestClient) -> 
     assert client.post(SERVICE_URL, content=b'{"hook": ', headers=headers).status_code == 400
     repeated = b'{"hook": "patient-view", "hook": "patient-view"}'
     response = client.post(SERVICE_URL, content=repeated, headers=headers)
-    assert response.status_code == 400 and response.json()["detail"][0]["type"] == "duplicate_key"
+    assert response.status_code == 400 and response.json()["errors"][0]["kind"] == "duplicate_key"
 
 
 def test_unknown_service_is_404(client: TestClient) -> None:
     response = client.post("/cds-services/no-such-service", json=hook_call(chart("colorectal")))
     assert response.status_code == 404
-    assert response.json()["error"] == "not_found"
+    assert response.json()["code"] == "not_found"
 
 
 def test_card_urls_use_the_configured_public_base_url(app_settings: Settings) -> None:
@@ -264,7 +280,8 @@ def test_without_jwt_cds_services_follow_the_api_key(app_settings: Settings) -> 
         assert client.get("/cds-services", headers={"X-API-Key": "k" * 32}).status_code == 200
         (card,) = cards_of(client, hook_call(chart("colorectal")), headers={"X-API-Key": "k" * 32})
         document = client.get("/openapi.json").json()
-    assert document["paths"][SERVICE_URL]["post"]["security"] == [{"ApiKey": []}]
+    # The document does not change with the configuration: either credential, or none, is published.
+    assert document["paths"][SERVICE_URL]["post"]["security"] == [{}, {"ApiKey": []}, {"CdsClientJwt": []}]
     # /v1/about needs the key then: the card's source points at the page, which is open.
     assert card["source"]["url"] == "http://testserver/"
 

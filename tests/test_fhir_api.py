@@ -42,16 +42,16 @@ def test_golden_breast_and_cirrhosis(client: TestClient) -> None:
 def test_missing_ecog_is_a_422_listing_it_and_the_codes_looked_for(client: TestClient) -> None:
     status, body = post(client, golden("missing_ecog"))
     assert status == 422
-    [item] = body["detail"]
-    assert item["field"] == "performance_status" and item["type"] == "missing_input"
+    [item] = body["errors"]
+    assert item["field"] == "performance_status" and item["kind"] == "missing_input"
     assert "89247-1" in item["message"] and "LA9623-5" in item["message"]
 
 
 def test_no_liver_metastases_is_a_422_saying_so(client: TestClient) -> None:
     status, body = post(client, bundle([r for r in resources("colorectal") if r["id"] != "liver-mets"]))
     assert status == 422
-    assert [(p["field"], p["type"]) for p in body["detail"]] == [("liver_metastases", "no_liver_metastases")]
-    assert "no liver metastases" in body["detail"][0]["message"]
+    assert [(p["field"], p["kind"]) for p in body["errors"]] == [("liver_metastases", "no_liver_metastases")]
+    assert "no liver metastases" in body["errors"][0]["message"]
 
 
 def test_a_malformed_resource_is_a_422_naming_resource_and_element(client: TestClient) -> None:
@@ -60,7 +60,7 @@ def test_a_malformed_resource_is_a_422_naming_resource_and_element(client: TestC
     size["component"][0]["valueQuantity"]["value"] = "twelve"
     status, body = post(client, broken)
     assert status == 422
-    assert [p["field"] for p in body["detail"]] == ["Observation/size-lesion-2.component[0].valueQuantity.value"]
+    assert [p["field"] for p in body["errors"]] == ["Observation/size-lesion-2.component[0].valueQuantity.value"]
 
 
 def test_not_a_bundle_is_a_422(client: TestClient) -> None:
@@ -70,7 +70,7 @@ def test_not_a_bundle_is_a_422(client: TestClient) -> None:
         ([golden("colorectal")], "body"),
     ):
         status, answer = post(client, body)
-        assert status == 422 and answer["detail"][0]["field"] == field, answer
+        assert status == 422 and answer["errors"][0]["field"] == field, answer
 
 
 def test_a_searchset_with_an_outcome_entry_is_read(client: TestClient) -> None:

@@ -123,11 +123,27 @@ def test_cirrhosis_outranks_impairment_and_resolved_conditions_are_not_read() ->
         ([secondary("lung", (ICD10, "C78.01")), secondary("lung-sct", (SNOMED, "94391008"))], "limited"),  # one site
         ([secondary("lung", (ICD10, "C78.00")), secondary("bone", (ICD10, "C79.51"))], "extensive"),
         ([condition("peritoneum", (ICD10, "C78.6"))], "limited"),  # no profile: the C78 code says secondary
+        # Lymph nodes (C77) are not an extrahepatic site: regional nodal spread of the primary is coded there.
+        ([secondary("nodes", (ICD10, "C77.2"))], "none"),
+        ([condition("nodes", (ICD10, "C77.2")), secondary("lung", (ICD10, "C78.01"))], "limited"),
     ],
 )
 def test_extrahepatic_disease(others: list[dict[str, Any]], expected: str) -> None:
     result = colorectal_with(*others)
     assert result.case is not None and result.case.extrahepatic_disease == expected
+
+
+def test_nodal_secondaries_are_said_not_read() -> None:
+    result = colorectal_with(secondary("nodes", (ICD10, "C77.2")))
+    assert result.case is not None and result.case.primary_site == "colorectal"
+    note = result.mapped_from["extrahepatic_disease"]
+    assert "lymph node" in note and "Condition/nodes" in note
+
+
+def test_the_lesion_count_says_it_is_at_least_the_lesions_measured() -> None:
+    result = mapped("colorectal")
+    assert result.case is not None and result.case.lesion_count == 2
+    assert all(s["note"].startswith("at least 2") for s in result.mapped_from["lesion_count"])
 
 
 def test_no_liver_metastases() -> None:

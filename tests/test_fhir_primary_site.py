@@ -39,6 +39,10 @@ def colorectal_with(*extra: dict[str, Any], drop: tuple[str, ...] = ()) -> Mappe
         ((SNOMED, "445238008"), None, "neuroendocrine"),
         ((ICD10, "C69.3"), (ICDO3, "8720/3"), "uveal_melanoma"),
         ((ICD10, "C69.4"), (SNOMED, "2092003"), "uveal_melanoma"),
+        # Melanoma of the eye's other sites is not uveal: conjunctiva, lacrimal gland, orbit.
+        ((ICD10, "C69.0"), (ICDO3, "8720/3"), "melanoma"),
+        ((ICD10, "C69.5"), (ICDO3, "8720/3"), "melanoma"),
+        ((ICD10, "C69.6"), (ICDO3, "8720/3"), "melanoma"),
         ((ICD10, "C44.3"), (ICDO3, "8720/3"), "melanoma"),
         ((ICD10, "C80.1"), None, "unknown"),
         ((ICD10, "C69.2"), (ICDO3, "8720/0"), "other"),  # a benign naevus is not melanoma
@@ -59,6 +63,20 @@ def test_an_unmapped_code_is_other_and_mapped_from_says_so() -> None:
         and "C71.9" in source["note"]
         and "not in the mapping" in source["note"]
     )
+
+
+def test_melanoma_at_the_eye_is_uveal_only_at_the_uvea_and_mapped_from_says_so() -> None:
+    uvea = {"coding": [{"system": SNOMED, "code": "74862005"}]}
+    eye = {"coding": [{"system": SNOMED, "code": "81745001"}]}
+    at_uvea = colorectal_with(
+        primary((ICD10, "C69.9"), histology=(ICDO3, "8720/3"), bodySite=[uvea]), drop=("primary-colon",)
+    )
+    assert at_uvea.case is not None and at_uvea.case.primary_site == "uveal_melanoma"
+    at_eye = colorectal_with(
+        primary((ICD10, "C69.9"), histology=(ICDO3, "8720/3"), bodySite=[eye]), drop=("primary-colon",)
+    )
+    assert at_eye.case is not None and at_eye.case.primary_site == "melanoma"
+    assert any("not read as uveal" in s.get("note", "") for s in at_eye.mapped_from["primary_site"])
 
 
 def test_every_primary_site_of_the_contract_can_be_read() -> None:

@@ -41,7 +41,7 @@ def test_unknown_liver_function_points_to_the_liver_function_tests(client: TestC
     blood = next(i for i in explain(client, UNKNOWN_LIVER)["investigations"] if i["id"] == "blood_tests")
     reasons = {r["rule"]: r for r in blood["relevance"]}
     assert reasons["investigation.blood_tests.liver_function_unknown"]["inputs"] == [
-        {"field": "liver_function", "value": None, "condition": "liver_function is unknown"}
+        {"field": "liver_function", "value": None, "condition": '"Liver function" is unknown'}
     ]
     known = next(i for i in explain(client, BASE_CASE)["investigations"] if i["id"] == "blood_tests")
     assert "investigation.blood_tests.liver_function_unknown" not in {r["rule"] for r in known["relevance"]}

@@ -4,7 +4,7 @@ and only absolute URLs. The service decides nothing: no suggestions, no system a
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -16,6 +16,9 @@ from schemas.cds_hooks import Card, Link, Source
 from schemas.explanation import Citation, Explanation, Statement
 
 SUMMARY_LIMIT = 139  # the specification: a summary of fewer than 140 characters
+# What the card says after a value no resource states, read from the absence of coded data (`Mapped.from_absence`).
+FROM_ABSENCE = {"extrahepatic_disease": "no other secondary cancer coded; check staging"}
+FROM_ABSENCE_DEFAULT = "not coded on the chart; read from its absence"
 
 
 @dataclass(frozen=True)
@@ -61,14 +64,18 @@ def _footer(book: Rulebook) -> str:
     )
 
 
-def _case_line(case: Case) -> str:
-    known = ", ".join(_fact(k, v) for k, v in case.known_facts().items())
+def _case_line(case: Case, from_absence: Collection[str] = ()) -> str:
+    known = ", ".join(_fact(k, v, k in from_absence) for k, v in case.known_facts().items())
     unknown = ", ".join(_words(n) for n in case.unknown_inputs())
     line = f"**Case as read from the chart:** {known}."
     return line + (f" **Unknown** (left unknown, not guessed): {unknown}." if unknown else "")
 
 
-def _fact(name: str, value: object) -> str:
+def _fact(name: str, value: object, from_absence: bool = False) -> str:
+    if from_absence:
+        return f"{_words(name)}: {_value(value)} ({FROM_ABSENCE.get(name, FROM_ABSENCE_DEFAULT)})"
+    if name == "lesion_count":  # the lesions measured by a tumour size Observation: the chart may hold more
+        return f"lesion count: at least {value} (lesions with a tumour size)"
     if name == "largest_lesion_cm":
         return f"largest lesion: {value} cm"
     if name == "performance_status":
@@ -118,7 +125,14 @@ def fit(summary: str, fallback: str) -> str:
     return summary if len(summary) <= SUMMARY_LIMIT else fallback
 
 
-def explanation_card(explanation: Explanation, book: Rulebook, urls: Urls, not_read: Sequence[Template]) -> Card:
+def explanation_card(
+    explanation: Explanation,
+    book: Rulebook,
+    urls: Urls,
+    not_read: Sequence[Template],
+    from_absence: Collection[str] = (),
+) -> Card:
+    """`from_absence`: the case fields read from the absence of coded data, which the card says are not charted."""
     case = explanation.case
     count = len(explanation.discussed)
     categories = f"{count} treatment {'category' if count == 1 else 'categories'} commonly discussed in the sources"
@@ -126,7 +140,7 @@ def explanation_card(explanation: Explanation, book: Rulebook, urls: Urls, not_r
         f"Liver metastases ({_words(case.primary_site)} primary): {categories}; for the MDT.",
         f"Liver metastases: {categories}; for the MDT.",
     )
-    sections = [_disclaimer(book), _case_line(case), _discussed(explanation, book)]
+    sections = [_disclaimer(book), _case_line(case, from_absence), _discussed(explanation, book)]
     if explanation.not_discussed:
         sections.append(_not_discussed(explanation))
     if not_read:

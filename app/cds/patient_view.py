@@ -23,4 +23,5 @@ async def patient_view(request: CdsRequest, svc: ExplainerService, client: FhirC
         return CdsResponse(cards=[])
     if mapped.case is None or mapped.missing:
         return CdsResponse(cards=[missing_inputs_card(mapped.missing, svc.book, urls)])
-    return CdsResponse(cards=[explanation_card(svc.explain(mapped.case), svc.book, urls, chart.not_read)])
+    card = explanation_card(svc.explain(mapped.case), svc.book, urls, chart.not_read, mapped.from_absence)
+    return CdsResponse(cards=[card])

@@ -60,6 +60,8 @@ class Codes:
     profiles: dict[str, str]
     histology_extension: str
     primary_site: dict[str, CodeSet]
+    uveal_site: CodeSet
+    uveal_body_site: frozenset[str]
     eye_site: CodeSet
     eye_body_site: frozenset[str]
     icdo3_behaviours: frozenset[str]
@@ -68,6 +70,7 @@ class Codes:
     liver_metastases: CodeSet
     secondary_any: CodeSet
     secondary_sites: dict[str, CodeSet]
+    nodal_secondary: CodeSet
     extensive_from_sites: int
     liver_function: dict[str, CodeSet]
     raw: dict[str, Any]  # the tumour size, ECOG, KRAS and receptor entries, read where used
@@ -96,6 +99,8 @@ def codes() -> Codes:
         profiles=dict(raw["profiles"]),
         histology_extension=raw["histology_extension"],
         primary_site={k: CodeSet.of(v) for k, v in raw["primary_site"].items()},
+        uveal_site=CodeSet.of(raw["uveal_site"]),
+        uveal_body_site=frozenset(map(str, raw["uveal_site"].get("snomed_body_site") or ())),
         eye_site=CodeSet.of(raw["eye_site"]),
         eye_body_site=frozenset(map(str, raw["eye_site"].get("snomed_body_site") or ())),
         icdo3_behaviours=frozenset(map(str, raw["icdo3_behaviours"])),
@@ -104,6 +109,7 @@ def codes() -> Codes:
         liver_metastases=CodeSet.of(raw["liver_metastases"]),
         secondary_any=CodeSet.of(raw["secondary_any"]),
         secondary_sites={k: CodeSet.of(v) for k, v in raw["secondary_sites"].items()},
+        nodal_secondary=CodeSet.of(raw["nodal_secondary"]),
         extensive_from_sites=int(raw["extrahepatic_extensive_from_sites"]),
         liver_function={k: CodeSet.of(v) for k, v in raw["liver_function"].items()},
         raw=raw,

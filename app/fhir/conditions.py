@@ -3,7 +3,7 @@ Which code means what is in codes.yaml; the conventions are stated in the README
 
 from dataclasses import dataclass
 
-from app.fhir.codes import codes
+from app.fhir.codes import CodeSet, codes
 from app.fhir.found import Finding, source
 from app.fhir.read import Resource, codings, condition_read, profiles
 
@@ -34,14 +34,23 @@ def _histology(res: Resource) -> tuple[str, str] | None:
     return None
 
 
-def _at_eye(res: Resource) -> str | None:
+def _at(res: Resource, sites: CodeSet, body_sites: frozenset[str]) -> str | None:
+    """The element saying the Condition is at one of `sites` (its code) or `body_sites` (a bodySite), if any."""
     c = codes()
-    if any(c.eye_site.strength(s, code, c) for _, s, code in codings(res.model.code)):
+    if any(sites.strength(s, code, c) for _, s, code in codings(res.model.code)):
         return "code"
     for i, site in enumerate(res.model.bodySite or []):
-        if any(s in c.snomed and code in c.eye_body_site for _, s, code in codings(site)):
+        if any(s in c.snomed and code in body_sites for _, s, code in codings(site)):
             return f"bodySite[{i}]"
     return None
+
+
+def _at_uvea(res: Resource) -> str | None:
+    return _at(res, codes().uveal_site, codes().uveal_body_site)
+
+
+def _at_eye(res: Resource) -> str | None:
+    return _at(res, codes().eye_site, codes().eye_body_site)
 
 
 def _site_of(res: Resource) -> _Site:
@@ -49,10 +58,17 @@ def _site_of(res: Resource) -> _Site:
     histology = _histology(res)
     if histology and histology[0] == "neuroendocrine":
         return _Site("neuroendocrine", [source(res.label, histology[1])])
-    if histology:  # melanoma: uveal at an eye site
+    if histology:  # melanoma: uveal at a uveal site
+        uvea = _at_uvea(res)
+        if uvea:
+            return _Site("uveal_melanoma", [source(res.label, histology[1]), source(res.label, uvea)])
         eye = _at_eye(res)
         if eye:
-            return _Site("uveal_melanoma", [source(res.label, histology[1]), source(res.label, eye)])
+            uveal = (
+                codes().uveal_site.describe() + " or bodySite SNOMED CT " + ", ".join(sorted(codes().uveal_body_site))
+            )
+            note = f"melanoma at an eye site that is not the uvea ({uveal}): not read as uveal melanoma"
+            return _Site("melanoma", [source(res.label, histology[1]), source(res.label, eye, note)])
         return _Site("melanoma", [source(res.label, histology[1])])
     scored = [
         (max(s.strength(system, code, c) for s in c.primary_site.values()), system, code)
@@ -85,7 +101,9 @@ def is_secondary(res: Resource) -> bool:
     if c.profiles["secondary"] in profiles(res.model):
         return True
     return any(
-        c.secondary_any.strength(s, code, c) or c.liver_metastases.strength(s, code, c)
+        c.secondary_any.strength(s, code, c)
+        or c.liver_metastases.strength(s, code, c)
+        or c.nodal_secondary.strength(s, code, c)
         for _, s, code in codings(res.model.code)
     )
 
@@ -134,8 +152,12 @@ def metastases(conditions: list[Resource]) -> tuple[Finding, Finding]:
     c = codes()
     liver: list[dict[str, str]] = []
     others: dict[str, list[dict[str, str]]] = {}
+    nodal: list[str] = []
     for res in conditions:
         if not (condition_read(res, current_only=True) and is_secondary(res)):
+            continue
+        if any(c.nodal_secondary.strength(s, code, c) for _, s, code in codings(res.model.code)):
+            nodal.append(res.label)
             continue
         element = _is_liver(res)
         if element:
@@ -144,16 +166,19 @@ def metastases(conditions: list[Resource]) -> tuple[Finding, Finding]:
             site = _other_site(res)
             others.setdefault(site, []).append(source(res.label, "code", f"secondary cancer site: {site}"))
     found_liver = Finding(True, liver) if liver else Finding(note="not found")
+    # Nodal disease is not read (codes.yaml): said, so that a reader knows the chart holds some.
+    not_nodal = f"lymph node secondaries ({c.nodal_secondary.describe()}) are not read"
+    not_nodal += f" ({', '.join(nodal)})" if nodal else ""
     if not others:
         return found_liver, Finding(
             "none",
             note="none: read from the absence of any current secondary cancer Condition other than the liver "
-            f"metastases (mcode-secondary-cancer-condition, or coded {c.secondary_any.describe()})",
+            f"metastases (mcode-secondary-cancer-condition, or coded {c.secondary_any.describe()}); {not_nodal}",
         )
     value = "extensive" if len(others) >= c.extensive_from_sites else "limited"
     convention = (
         f"{len(others)} site(s) outside the liver: {value} (this mapping's convention: "
-        f"{c.extensive_from_sites} or more sites are extensive)"
+        f"{c.extensive_from_sites} or more sites are extensive; {not_nodal})"
     )
     return found_liver, Finding(
         value, [{**src, "note": f"{src['note']}; {convention}"} for v in others.values() for src in v]

@@ -34,6 +34,15 @@ class Mapped:
     liver_metastases: bool
     mapped_from: dict[str, Any]  # case field -> [{"reference", "element"[, "note"]}] or a note
 
+    @property
+    def from_absence(self) -> frozenset[str]:
+        """The case fields with a value read from the absence of coded data (no resource says it): a card or
+        page must not show it as charted."""
+        if self.case is None:
+            return frozenset()
+        known = self.case.known_facts()
+        return frozenset(n for n, src in self.mapped_from.items() if n in known and isinstance(src, str))
+
 
 def looked_for() -> dict[str, str]:
     """For each required input, what the mapping looks for (named in a 422 or a card when it is missing)."""

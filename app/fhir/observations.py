@@ -92,7 +92,11 @@ def lesions(observations: list[Resource], by_label: dict[str, Resource]) -> tupl
             candidates.append((obs, largest))
     if focused:
         labels = list(dict.fromkeys(o.label for items in focused.values() for o in items))
-        count = Finding(len(focused), [source(label, "focus") for label in labels] + skipped)
+        at_least = (
+            f"at least {len(focused)}: the liver lesions measured by a tumour size Observation (distinct `focus`); "
+            "a lesion never measured is not counted"
+        )
+        count = Finding(len(focused), [source(label, "focus", at_least) for label in labels] + skipped)
     else:
         count.sources = skipped
     candidates += [item for item in map(latest, by_focus.values()) if item]

@@ -1,6 +1,6 @@
 """CDS Hooks 2.0: GET /cds-services (discovery) and POST /cds-services/{id} (the patient-view service). The work
 is done in app/cds/; who may call is decided in app/cds_access.py. Malformed requests get 400 (the
-specification's code, not the 422 of /v1/*), with the service's usual error body."""
+specification's code, not the 422 of /v1/*: `invalid_hook_call`), as the service's usual problem document."""
 
 import json
 from collections.abc import Mapping, Sequence
@@ -13,15 +13,17 @@ from pydantic import ValidationError
 from app.body_policy import json_body_refusal
 from app.cds.cards import Urls
 from app.cds.chart import BadPrefetch, ChartUnavailable, FhirClient, Issue
-from app.cds.discovery import SERVICE_ID, discovery
+from app.cds.discovery import BY_KEY, SERVICE_ID, discovery
 from app.cds.patient_view import patient_view
 from app.cds_access import CDS_PREFIX, public_base_url
-from app.errors import ErrorResponse, Problem, bounded, error_response, problem, with_input
+from app.errors import PROBLEM_JSON, Problem, bounded, error_body, error_response, problem, with_input
 from app.routes.deps import ServiceDep
 from app.settings import Settings
 from schemas.cds_hooks import CdsRequest, CdsResponse, Discovery
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "cds" / "example_request.json"
+# A malformed call is 400 in CDS Hooks: its own problem type, not /v1's 422 `invalid_request`.
+INVALID = "invalid_hook_call"
 
 
 def _problems(errors: Sequence[Mapping[str, Any]]) -> list[Problem]:
@@ -78,15 +80,26 @@ def read_hook_call(body: bytes) -> CdsRequest | Response:
     refused = json_body_refusal(body)
     if refused is not None:
         status, error, detail = refused
-        return error_response(415 if status == 415 else 400, error, detail)
+        return error_response(415, error, detail) if status == 415 else error_response(400, INVALID, detail)
     try:
         return CdsRequest.model_validate_json(body)
     except ValidationError as exc:
-        return error_response(400, "invalid_request", _problems(exc.errors()))
+        return error_response(400, INVALID, _problems(exc.errors()))
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"model": ErrorResponse, "description": description}
+def _error(description: str, code: str, example: Problem) -> dict[str, Any]:
+    """A declared error response: the problem document, with an example of `code` (the OpenAPI document
+    would otherwise show the first problem type of the status, /v1's)."""
+    value = error_body(code, [example])
+    return {
+        "description": description,
+        "content": {
+            PROBLEM_JSON: {
+                "schema": {"$ref": "#/components/schemas/ErrorResponse"},
+                "examples": {code: {"summary": value["title"], "value": value}},
+            }
+        },
+    }
 
 
 def router(settings: Settings) -> APIRouter:
@@ -119,13 +132,24 @@ def router(settings: Settings) -> APIRouter:
             'on the chart: `{"cards": []}`. A required input not found: one card naming it and the codes looked for.'
         ),
         responses={
-            400: _error("Malformed request: not JSON, a missing or invalid field, or prefetch data that is not FHIR"),
-            412: _error(
-                "Needed prefetch data is missing and cannot be fetched (no fhirServer with "
-                "fhirAuthorization, or the fetch failed)"
+            400: _error(
+                "Malformed request (`invalid_hook_call`): not JSON, a missing or invalid field, or prefetch data "
+                "that is not FHIR",
+                INVALID,
+                problem("hook", "Input should be 'patient-view'", "literal_error"),
             ),
-            413: {"description": "Body too large"},
-            415: _error("The body is not UTF-8"),
+            412: _error(
+                "Needed prefetch data is missing and cannot be fetched (`precondition_failed`: no fhirServer with "
+                "fhirAuthorization, or the fetch failed)",
+                "precondition_failed",
+                problem(
+                    "prefetch.conditions",
+                    f"{BY_KEY['conditions'].about} not prefetched, and no fhirServer with fhirAuthorization was given "
+                    "to fetch it",
+                ),
+            ),
+            413: {"description": "Body too large (`payload_too_large`)"},
+            415: {"description": "The body is not UTF-8 (`unsupported_media_type`)"},
         },
         openapi_extra={"requestBody": REQUEST_BODY},
     )
@@ -138,7 +162,7 @@ def router(settings: Settings) -> APIRouter:
         try:
             return await patient_view(hook_call, svc, client, urls(request))
         except BadPrefetch as bad:
-            return error_response(400, "invalid_request", bounded(_answered(bad.problems)))
+            return error_response(400, INVALID, bounded(_answered(bad.problems)))
         except ChartUnavailable as unavailable:
             return error_response(412, "precondition_failed", _answered(unavailable.problems))
 

@@ -25,9 +25,9 @@ router = APIRouter(
         422: {
             "model": ErrorResponse,
             "description": "A malformed Bundle or resource (each problem names the resource, `Type/id` or "
-            "`entry[i]`, and the element); a Bundle without a required input (type `missing_input`: primary "
-            "site, liver metastases, lesion count, largest size or ECOG, each with the codes looked for); or "
-            "a Bundle without liver metastases (type `no_liver_metastases`).",
+            "`entry[i]`, and the element); a Bundle without a required input (`errors` entries of kind "
+            "`missing_input`: primary site, liver metastases, lesion count, largest size or ECOG, each with the "
+            "codes looked for); or a Bundle without liver metastases (kind `no_liver_metastases`).",
         },
         503: {
             "model": ErrorResponse,
