@@ -127,8 +127,8 @@ def test_batch_of_json_lines_keeps_a_line_for_every_row_bad_ones_included(
     assert [r["status"] for r in results] == ["ok", "invalid", "invalid", "ok"]
     assert results[0]["explanation"]["case"]["primary_site"] == "colorectal"
     assert results[3]["explanation"]["case"]["primary_site"] == "breast"
-    assert "line 2" in results[1]["detail"][0]["field"]
-    assert results[2]["detail"][0]["field"] == "liver_function"
+    assert "line 2" in results[1]["problem"]["errors"][0]["field"]
+    assert results[2]["problem"]["errors"][0]["field"] == "liver_function"
     assert "4 cases, 2 explained, 2 invalid" in err
     assert "[#" not in err, "no progress bar when stderr is not a terminal"
 
@@ -181,7 +181,7 @@ def test_batch_reads_csv_with_empty_cells_unknown_and_lists_split_on_semicolons(
     assert second["explanation"]["case"]["prior_treatments"] == []
     assert second["explanation"]["case"]["largest_lesion_cm"] == 3.0
     assert "symptomatic" in second["explanation"]["unknown_inputs"]
-    assert third["status"] == "invalid" and third["detail"][0]["field"] == "lesion_count"
+    assert third["status"] == "invalid" and third["problem"]["errors"][0]["field"] == "lesion_count"
 
 
 def test_check_rules_passes_on_the_project_rulebook_and_prints_passage_coverage(
@@ -250,8 +250,8 @@ def test_batch_csv_from_a_spreadsheet_names_unknown_columns_and_surplus_cells(
     assert run(capsys, "batch", str(cases), "--out", str(out))[0] == 1
     ok, unknown_column, surplus = lines(out)
     assert ok["status"] == "ok"
-    assert unknown_column["status"] == "invalid" and unknown_column["detail"][0]["field"] == "kras"
-    assert surplus["status"] == "invalid" and "more than the header names" in surplus["detail"][0]["message"]
+    assert unknown_column["status"] == "invalid" and unknown_column["problem"]["errors"][0]["field"] == "kras"
+    assert surplus["status"] == "invalid" and "more than the header names" in surplus["problem"]["errors"][0]["message"]
 
 
 def test_batch_draws_a_progress_bar_on_a_terminal(

@@ -167,7 +167,7 @@ def test_the_export_endpoint_serves_each_format_as_an_attachment(
 
 def test_an_unknown_export_format_is_422(api: TestClient) -> None:
     response = api.get("/v1/exercises/export?format=pdf")
-    assert response.status_code == 422 and response.json()["detail"][0]["field"] == "query.format"
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "query.format"
 
 
 def test_the_command_line_writes_the_same_export(tmp_path: Path) -> None:
@@ -186,4 +186,4 @@ def test_an_export_of_chosen_vignettes_holds_only_those(api: TestClient) -> None
     names = [q.findtext("name/text", "") for q in ET.fromstring(response.content) if q.get("type") == "multichoice"]
     assert names and all(n.startswith("lung-unfit.") for n in names)
     missing = api.get("/v1/exercises/export?format=handout&ids=lung-unfit,no-such-vignette")
-    assert missing.status_code == 404 and "no-such-vignette" in missing.json()["detail"][0]["message"]
+    assert missing.status_code == 404 and "no-such-vignette" in missing.json()["errors"][0]["message"]

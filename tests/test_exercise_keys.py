@@ -45,7 +45,8 @@ def engine_says(case: Case, category: str) -> dict[str, Any]:
 
 
 def why_not_trace(case: Case, category: str) -> set[str]:
-    """The inputs of the why-not reasons, through derived facts; if none, the inputs the what-if moves it by."""
+    """The inputs of the why-not reasons, through derived facts; if none, the one input the what-if moves it
+    by (several such inputs: no fact is *the* one behind it, and the trace is empty)."""
     e = explain(case)
     reasons = next(n for n in e.not_discussed if n.category == category).reasons
     derived = {d.fact: d.derived_by for d in e.derived_facts}
@@ -55,7 +56,10 @@ def why_not_trace(case: Case, category: str) -> set[str]:
         s = todo.pop()
         fields |= {i.field for i in s.inputs}
         todo += [d for f in s.derived_facts for d in derived.get(f, [])]
-    return fields or moved_by(case, category)
+    if fields:
+        return fields
+    moved = moved_by(case, category)
+    return moved if len(moved) == 1 else set()
 
 
 def moved_by(case: Case, category: str) -> set[str]:
@@ -83,7 +87,8 @@ def check_item(exercise: Exercise, item: Item) -> None:
             assert item.note and "not a validated script concordance test" in item.note
     else:
         said = engine_says(exercise.case, item.category)
-        assert said["status"] == "not_discussed" and item.key.status == said["key"], item.id
+        # A why-not item asks for the fact behind a plain "not typically discussed", never a "depends".
+        assert said["key"] == "not_discussed" == item.key.status, item.id
         options = [c.value for c in item.choices]
         assert item.key.option in options and len(options) >= 2, item.id
         assert item.key.option in why_not_trace(exercise.case, item.category), item.id
@@ -116,6 +121,21 @@ def test_every_category_has_a_status_item_and_every_change_item_has_its_concorda
             assert {i.category for i in items if i.type == "status"} == {c.id for c in service().book.categories}
             changes = {i.id.replace(".change.", ".", 1) for i in items if i.type == "change"}
             assert changes == {i.id.replace(".concordance.", ".", 1) for i in items if i.type == "concordance"}
+
+
+def test_why_not_items_ask_only_where_one_fact_is_behind_a_plain_not_discussed() -> None:
+    """A why-not item exists only for a category keyed "not typically discussed" (never "depends"), and only
+    when its reasons name inputs or the what-if moves it by exactly one field; where there is such a fact,
+    the item is there (it has distractors: the cases of the library give enough facts)."""
+    for ex in every_exercises():
+        for vid in ex.library.vignettes:
+            for exercise in [ex.built(vid).exercise] + [v.exercise for v in ex.variants(vid, 7, 2)]:
+                asked = {i.category for i in exercise.items if i.type == "why_not"}
+                e = explain(exercise.case)
+                expected = {
+                    n.category for n in e.not_discussed if not n.depends_on and why_not_trace(exercise.case, n.category)
+                }
+                assert asked == expected, exercise.id
 
 
 def _variants_hold(ex: Exercises, seed: int) -> None:

@@ -6,6 +6,7 @@ give are built from the API's own keys (GET ...?with_key=true), and every score 
 compared with what the API scores for the same answers. Nothing here sleeps: Playwright's expect()
 and wait_for_* wait until the page is ready."""
 
+import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -451,3 +452,30 @@ def test_with_an_api_key_the_page_sends_the_key_the_mdt_page_keeps_for_the_tab(
             assert b"multidisciplinary team (MDT)" in Path(download_info.value.path()).read_bytes()
         finally:
             context.close()
+
+
+def test_an_answer_the_service_refuses_shows_the_problem_it_names(watched: Watched, live_server: str) -> None:
+    """A refusal (a problem document, app/errors.py) is shown beside the item in the service's own words."""
+    page = watched.page
+    page.goto("/exercises")
+    start(page, title_of(live_server, VIGNETTE), "practice")
+    item = next(i for i in keyed_items(live_server, VIGNETTE) if i["type"] == "status")
+    box = page.locator(f'.item[data-item="{item["id"]}"]')
+    # The page's answer rewritten on its way to the real server into a choice the item does not offer,
+    # as an out-of-date page could send: the server refuses it.
+    page.route(
+        "**/answers",
+        lambda route: route.continue_(post_data=json.dumps({"mode": "practice", "answers": {item["id"]: "maybe"}})),
+    )
+    choose(box, keyed_answer(item))
+    refused = httpx.post(
+        f"{live_server}/v1/exercises/{VIGNETTE}/answers", json={"answers": {item["id"]: "maybe"}}, timeout=60
+    )
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/problem+json")
+    message = refused.json()["errors"][0]["message"]
+    box.get_by_role("button", name="Check answer").click()
+    expect(box.locator(".field-error")).to_be_visible()
+    expect(box.locator(".field-error")).to_contain_text(f"(422: {message})")
+    expect(box.locator(".feedback")).to_be_hidden()
+    # The browser logs the refused request itself; the page threw nothing and asked no other host.
+    assert watched.page_errors == [] and watched.foreign_requests == []

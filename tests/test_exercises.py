@@ -116,7 +116,7 @@ def test_an_unknown_exercise_is_404(api: TestClient) -> None:
         api.get("/v1/exercises/no-such-thing"),
         api.post("/v1/exercises/no-such-thing/answers", json={"answers": {}}),
     ):
-        assert response.status_code == 404 and response.json()["error"] == "not_found"
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
 def items(api: TestClient, **query: Any) -> dict[str, dict[str, Any]]:
@@ -180,7 +180,7 @@ def test_an_answer_outside_the_exercise_or_its_choices_is_422(
     api: TestClient, answers: dict[str, Any], field: str
 ) -> None:
     response = api.post(f"/v1/exercises/{VID}/answers", json={"answers": answers})
-    assert response.status_code == 422 and response.json()["detail"][0]["field"] == field
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
 
 
 def test_a_boolean_answer_is_refused(api: TestClient) -> None:

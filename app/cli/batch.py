@@ -1,7 +1,7 @@
 """`livermets batch INPUT --out OUT`: every case of a JSON Lines or CSV file explained, one line each.
 
 Each output line is the batch endpoint's NDJSON entry (`index`, `status` "ok" with the `explanation`,
-or "invalid" with the same `error`/`detail` as a 422) plus `input_sha256`, the hash of the row as read.
+or "invalid" with the `problem` document a 422 would answer) plus `input_sha256`, the hash of the row as read.
 A bad row is an "invalid" line: nothing else is lost.
 
 Safe to re-run and resumable: lines are appended to OUT as they are computed (flushed), and a run
@@ -98,7 +98,7 @@ def result_line(explainer: Explainer, row: Row) -> tuple[bytes, bool]:
             problems = validation_problems(exc.errors())
         else:
             return _compact({**head, "status": "ok"})[:-1] + b',"explanation":' + explanation + b"}", False
-    return _compact({**head, "status": "invalid", **error_body("invalid_request", problems)}), True
+    return _compact({**head, "status": "invalid", "problem": error_body("invalid_request", problems)}), True
 
 
 def _compact(value: dict[str, Any]) -> bytes:

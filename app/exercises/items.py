@@ -223,9 +223,14 @@ class ItemBuilder:
         out: list[Keyed] = []
         for cat in self.order:
             a = now[cat]
-            if a.status != "not_discussed":
+            # Only a plain "not typically discussed" has a fact behind it; a category that depends on
+            # unknown inputs is keyed "depends", and the question would have no single answer.
+            if a.key != "not_discussed":
                 continue
-            trace = _trace_fields(a.reasons, derived) or _ordered(moving.get(cat, []))
+            moved = _ordered(moving.get(cat, []))
+            # Without inputs in the reasons, the fact behind it is the field the what-if moves it by,
+            # but only when there is exactly one such field: with several, none is *the* fact.
+            trace = _trace_fields(a.reasons, derived) or (moved if len(moved) == 1 else [])
             if not trace:
                 continue
             excluded = set(trace) | set(moving.get(cat, []))

@@ -31,18 +31,20 @@ export function apiKeyHeaders() {
   return key ? { "X-API-Key": key } : {};
 }
 
-// The first message of an error answer, whichever shape the error machinery gives it.
+// What an error answer (an RFC 9457 problem document, app/errors.py) says went wrong: the first
+// problem listed in `errors`, else the document's `detail`, else its type's `title`.
 function problemText(body) {
-  const listed = body && (body.errors || body.detail || body.problems);
-  if (Array.isArray(listed) && listed.length && listed[0].message) return listed[0].message;
-  if (body && typeof body.detail === "string") return body.detail;
-  return body && body.title ? body.title : null;
+  if (!body || typeof body !== "object") return null;
+  const first = Array.isArray(body.errors) ? body.errors[0] : null;
+  if (first && typeof first.message === "string") return first.message;
+  if (typeof body.detail === "string") return body.detail;
+  return typeof body.title === "string" ? body.title : null;
 }
 
 async function send(path, init) {
   let response;
   try {
-    const headers = { accept: "application/json", ...apiKeyHeaders(), ...(init.headers || {}) };
+    const headers = { accept: "application/json, application/problem+json", ...apiKeyHeaders(), ...(init.headers || {}) };
     response = await fetch(path, { ...init, headers });
   } catch {
     throw new ApiError("The service could not be reached. Check the connection and try again.");
