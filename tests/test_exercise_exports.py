@@ -187,3 +187,14 @@ def test_an_export_of_chosen_vignettes_holds_only_those(api: TestClient) -> None
     assert names and all(n.startswith("lung-unfit.") for n in names)
     missing = api.get("/v1/exercises/export?format=handout&ids=lung-unfit,no-such-vignette")
     assert missing.status_code == 404 and "no-such-vignette" in missing.json()["errors"][0]["message"]
+
+
+def test_the_readmes_moodle_excerpt_is_the_golden_file() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    excerpt = readme.split("### A Moodle import file (excerpt)", 1)[1].split("```xml\n", 1)[1].split("\n```", 1)[0]
+    golden = (PROJECT_ROOT / "tests" / "golden" / "exercises" / "crc-solitary-fit.moodle.xml").read_text()
+    pieces = [p.strip("\n") for p in excerpt.split("    ...") if p.strip()]
+    assert len(pieces) >= 2
+    position = 0
+    for piece in pieces:
+        position = golden.index(piece, position)  # each piece, in order
