@@ -66,10 +66,12 @@ $(WHEELHOUSE)/.stamp: requirements.lock $(STAMP)
 
 wheelhouse: $(WHEELHOUSE)/.stamp
 
-# Refresh the README's picture of the page from the browser test that takes it (needs Chromium).
+# Refresh the README's pictures of the two pages from the browser tests that take them (needs Chromium).
 screenshot: $(STAMP)
 	LIVERMETS_REQUIRE_BROWSER=1 $(VENV)/bin/pytest tests/test_page_browser.py -k colorectal_case
 	cp test-artifacts/page-result.png docs/screenshot-page.png
+	LIVERMETS_REQUIRE_BROWSER=1 $(VENV)/bin/pytest tests/test_exercise_page_browser.py -k practice_round
+	cp test-artifacts/exercise-page.png docs/screenshot-exercises.png
 
 # Throughput, latency, memory and start-up against a real server (about 2.5 minutes; prints a
 # table). Needs wrk: installed here with apt-get when run as root, otherwise say how.
