@@ -113,6 +113,11 @@ def test_colorectal_chart_gets_one_info_card_with_the_case_the_engine_explained(
             assert normalise(cite["quote"]) in normalise(card["detail"])
     for category in explanation["not_discussed"]:
         assert f"**{category['label']}**" in card["detail"]
+    # The summary counts the categories discussed for a case like this apart from those discussed in general.
+    for_case = sum(1 for c in explanation["discussed"] if c["basis"] == "case")
+    in_general = len(explanation["discussed"]) - for_case
+    assert f"{for_case} treatment categories commonly discussed in the sources for a case like this" in card["summary"]
+    assert f", {in_general} in general" in card["summary"]
 
 
 @pytest.mark.parametrize(

@@ -134,11 +134,17 @@ def explanation_card(
 ) -> Card:
     """`from_absence`: the case fields read from the absence of coded data, which the card says are not charted."""
     case = explanation.case
-    count = len(explanation.discussed)
-    categories = f"{count} treatment {'category' if count == 1 else 'categories'} commonly discussed in the sources"
+    # Categories the sources describe for every case are counted apart: "10 discussed" would read as
+    # ten options for this patient.
+    for_case = sum(1 for c in explanation.discussed if c.basis == "case")
+    in_general = len(explanation.discussed) - for_case
+    categories = (
+        f"{for_case} treatment {'category' if for_case == 1 else 'categories'} commonly discussed in the sources "
+        f"for a case like this, {in_general} in general"
+    )
     summary = fit(
-        f"Liver metastases ({_words(case.primary_site)} primary): {categories}; for the MDT.",
-        f"Liver metastases: {categories}; for the MDT.",
+        f"Liver metastases ({_words(case.primary_site)} primary): {categories}.",
+        f"Liver metastases: {categories}.",
     )
     sections = [_disclaimer(book), _case_line(case, from_absence), _discussed(explanation, book)]
     if explanation.not_discussed:
