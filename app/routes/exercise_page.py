@@ -2,10 +2,10 @@
 app/web/, calling the /v1/exercises API of the same origin. Served like the MDT page (app/routes/page.py):
 the same Content-Security-Policy and headers, an allow-list of files, nothing inline or from elsewhere."""
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from app.routes.page import PAGE_HEADERS, WEB_DIR
+from app.routes.page import PAGE_HEADERS, WEB_DIR, serve_asset
 
 # Its own path for assets: /static/ is the MDT page's allow-list, which this module leaves alone.
 ASSETS = {
@@ -27,7 +27,4 @@ def exercise_page() -> FileResponse:
 
 @router.get("/exercises/assets/{name}")
 def exercise_asset(name: str) -> FileResponse:
-    media_type = ASSETS.get(name)
-    if media_type is None:
-        raise HTTPException(status_code=404, detail="Not Found")
-    return FileResponse(WEB_DIR / name, media_type=media_type, headers=PAGE_HEADERS)
+    return serve_asset(name, ASSETS)

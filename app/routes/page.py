@@ -61,12 +61,17 @@ def index() -> FileResponse:
     return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
 
-@router.get("/static/{name}")
-def asset(name: str) -> FileResponse:
-    media_type = ASSETS.get(name)
+def serve_asset(name: str, allowed: dict[str, str]) -> FileResponse:
+    """A file of app/web/ named in an allow-list, with the pages' headers; 404 for any other name."""
+    media_type = allowed.get(name)
     if media_type is None:
         raise HTTPException(status_code=404, detail="Not Found")
     return FileResponse(WEB_DIR / name, media_type=media_type, headers=PAGE_HEADERS)
+
+
+@router.get("/static/{name}")
+def asset(name: str) -> FileResponse:
+    return serve_asset(name, ASSETS)
 
 
 # Outside /v1/, so it stays open when an API key is configured: the page needs it to build its form.
