@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route, expect
 
 from app.routes.docs import ASSETS
-from tests.browser import CHROMIUM_ARGS, chromium_path
+from tests.browser import launched_chromium
 
 pytestmark = pytest.mark.browser  # and `server`, through the live_server fixture
 
@@ -24,11 +24,7 @@ REDOC_LOGO_REFUSED = re.compile(r"^Loading the image 'https://cdn\.redoc\.ly/red
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=30_000)
-        yield launched
-        launched.close()
+    yield from launched_chromium()
 
 
 @dataclass

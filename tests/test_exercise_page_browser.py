@@ -10,18 +10,17 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from app.citations import normalise
 from app.routes.page import CONTENT_SECURITY_POLICY
 from app.settings import Settings
-from tests.browser import CHROMIUM_ARGS, artifact, chromium_path
+from tests.browser import Watched, artifact, axe_violations, launched_chromium, watched_page
 from tests.live_server import serve_process
 from tests.test_exercise_wording import LEARNING_CLAIM
 from tests.test_wording_and_citations import FORBIDDEN
@@ -30,57 +29,18 @@ pytestmark = pytest.mark.browser  # and `server`, through the live_server fixtur
 
 TIMEOUT_MS = 20_000
 expect.set_options(timeout=TIMEOUT_MS)
-AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 VIGNETTE = "crc-solitary-fit"
 DISCLAIMER_WORDS = "multidisciplinary team (MDT)"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=30_000)
-        yield launched
-        launched.close()
-
-
-@dataclass
-class Watched:
-    """A page and what it did: console errors, uncaught errors, requests to other hosts."""
-
-    page: Page
-    base_url: str
-    console_errors: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-    foreign_requests: list[str] = field(default_factory=list)
-
-    def on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.console_errors.append(message.text)
-
-    def on_request(self, request: Request) -> None:
-        if not request.url.startswith((self.base_url + "/", "blob:", "data:")):
-            self.foreign_requests.append(request.url)
-
-    def assert_clean(self) -> None:
-        assert self.page_errors == []
-        assert self.console_errors == []
-        assert self.foreign_requests == [], "the page must work offline: nothing from other hosts"
+    yield from launched_chromium()
 
 
 @pytest.fixture
 def watched(browser: Browser, live_server: str) -> Iterator[Watched]:
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    watch = Watched(page, live_server)
-    page.on("console", watch.on_console)
-    page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
-    page.on("request", watch.on_request)
-    try:
-        yield watch
-    finally:
-        context.close()
+    yield from watched_page(browser, live_server, TIMEOUT_MS)
 
 
 def keyed_items(live_server: str, vignette: str, **query: Any) -> list[dict[str, Any]]:
@@ -129,19 +89,6 @@ def start(page: Page, title: str, mode: str, seed: int | None = None, variants: 
 
 def choose(item: Locator, answer: str | int) -> None:
     item.locator(f'input[type=radio][value="{answer}"]').check()
-
-
-def axe_violations(page: Page) -> list[str]:
-    """axe-core's serious and critical violations on the page as it is now."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        # Through the DevTools protocol, not a <script>: the page's CSP rightly refuses inline code.
-        page.evaluate("() => {" + AXE.read_text(encoding="utf-8") + "\n}")
-    results = page.evaluate("async () => (await window.axe.run(document)).violations")
-    return [
-        f"{v['impact']} {v['id']}: {[n['target'] for n in v['nodes']][:3]}"
-        for v in results
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def title_of(base_url: str, vignette: str, headers: dict[str, str] | None = None) -> str:

@@ -7,17 +7,16 @@ Nothing here sleeps: Playwright's expect() and wait_for_* wait until the page is
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from app.citations import normalise
-from tests.browser import CHROMIUM_ARGS, artifact, chromium_path
+from tests.browser import Watched, artifact, launched_chromium, watched_page
 from tests.test_api_explain import VOCABULARY
 
 pytestmark = pytest.mark.browser  # and `server`, through the live_server fixture
@@ -40,51 +39,12 @@ COLORECTAL_LINK = "/?" + urlencode(COLORECTAL)
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=30_000)
-        yield launched
-        launched.close()
-
-
-@dataclass
-class Watched:
-    """A page and what it did: console errors, uncaught errors, requests to other hosts."""
-
-    page: Page
-    base_url: str
-    console_errors: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-    foreign_requests: list[str] = field(default_factory=list)
-    allowed_console_errors: list[re.Pattern[str]] = field(default_factory=list)
-
-    def on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error" and not any(p.search(message.text) for p in self.allowed_console_errors):
-            self.console_errors.append(message.text)
-
-    def on_request(self, request: Request) -> None:
-        if not request.url.startswith((self.base_url + "/", "blob:", "data:")):
-            self.foreign_requests.append(request.url)
-
-    def assert_clean(self) -> None:
-        assert self.page_errors == []
-        assert self.console_errors == []
-        assert self.foreign_requests == [], "the page must work offline: nothing from other hosts"
+    yield from launched_chromium()
 
 
 @pytest.fixture
 def watched(browser: Browser, live_server: str) -> Iterator[Watched]:
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    watch = Watched(page, live_server)
-    page.on("console", watch.on_console)
-    page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
-    page.on("request", watch.on_request)
-    try:
-        yield watch
-    finally:
-        context.close()
+    yield from watched_page(browser, live_server, TIMEOUT_MS)
 
 
 def form(page: Page) -> Locator:

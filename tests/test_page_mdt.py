@@ -8,7 +8,6 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -19,15 +18,14 @@ from pypdf import PdfReader
 
 from app.settings import Settings
 from schemas.case import Case
-from tests.browser import artifact
+from tests.browser import Watched, artifact, axe_violations
 from tests.live_server import serve_process
-from tests.test_page_browser import COLORECTAL, COLORECTAL_CASE, Watched, browser, explain, fill_case, form, watched
+from tests.test_page_browser import COLORECTAL, COLORECTAL_CASE, browser, explain, fill_case, form, watched
 
 __all__ = ["browser", "watched"]  # the fixtures, imported for this module's tests
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 
 # Every optional input given (the README's example case plus one value for each optional field).
 FULL_CASE: dict[str, Any] = {
@@ -55,19 +53,6 @@ def case_link(case: dict[str, Any]) -> str:
 def open_result(page: Page, case: dict[str, Any]) -> None:
     page.goto(case_link(case))
     expect(page.locator("#status")).to_contain_text("Result shown")
-
-
-def axe_violations(page: Page) -> list[str]:
-    """axe-core's serious and critical violations on the page as it is now."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        # Through the DevTools protocol, not a <script>: the page's CSP rightly refuses inline code.
-        page.evaluate("() => {" + AXE.read_text(encoding="utf-8") + "\n}")
-    results = page.evaluate("async () => (await window.axe.run(document)).violations")
-    return [
-        f"{v['impact']} {v['id']}: {[n['target'] for n in v['nodes']][:3]}"
-        for v in results
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def plain(text: str) -> str:
