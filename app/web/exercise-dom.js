@@ -1,19 +1,8 @@
 // Small helpers of the exercise page: building nodes (never innerHTML, so nothing in the data can
 // turn into markup under the strict Content-Security-Policy) and talking to the JSON API.
 
-export function el(tag, attributes, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "class") node.className = value;
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : String(child));
-  }
-  return node;
-}
+// The MDT page's node builder (same origin, so the CSP's script-src 'self' allows it): one el() for both pages.
+export { el } from "/static/dom.js";
 
 export class ApiError extends Error {}
 
